@@ -1,0 +1,1 @@
+"""Orchestration: the `ledex` CLI and the Prefect flows over the DVC stages."""

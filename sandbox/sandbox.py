@@ -1,0 +1,118 @@
+"""`Sandbox`: run jobs on a pool of isolated fork servers and turn their replies into verdicts."""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Iterable, Iterator
+
+from .config import SandboxConfig
+from .errors import SandboxUnavailable
+from .harness.protocol import test_names
+from .verdict import Job, Status, TestResult, Verdict
+from .worker import WorkerLost
+from .worker_pool import WorkerPool
+
+# The fork server enforces every time limit itself; the host waits this much longer before
+# it declares a worker hung.
+_HOST_GRACE_S = 10.0
+_JOBS_IN_FLIGHT_PER_WORKER = 2
+
+
+class Sandbox:
+    """Runs untrusted programs against their tests (see the package docstring for the threat model).
+
+    Use as a context manager, or call `close()`; both stop the workers.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        if self.config.isolation == "bwrap":
+            from .bwrap import BwrapLauncher as launcher_class
+        else:
+            from .docker_backend import DockerLauncher as launcher_class
+        self._pool = WorkerPool(launcher_class(self.config).start, self.config.worker_count)
+        self._executor = ThreadPoolExecutor(max_workers=self._pool.size, thread_name_prefix="sandbox")
+
+    def run(self, job: Job) -> Verdict:
+        request = self._request(job)
+        timeout_s = request["timeout_s"] + _HOST_GRACE_S
+        if job.language != "python":
+            timeout_s += self.config.compile_timeout_s
+        try:
+            reply = self._pool.run(request, timeout_s)
+        except WorkerLost as lost:
+            return _lost_verdict(request, lost)
+        if "unavailable" in reply:
+            raise SandboxUnavailable(reply["unavailable"])
+        return _verdict(reply)
+
+    def run_many(self, jobs: Iterable[Job]) -> list[Verdict]:
+        """Verdicts in the order of `jobs`, run in parallel on all workers."""
+        verdicts: dict[int, Verdict] = dict(self.imap(jobs))
+        return [verdicts[index] for index in range(len(verdicts))]
+
+    def imap(self, jobs: Iterable[Job]) -> Iterator[tuple[int, Verdict]]:
+        """(index in `jobs`, verdict) pairs as jobs finish; `jobs` is consumed lazily."""
+        numbered = enumerate(jobs)
+        window = self._pool.size * _JOBS_IN_FLIGHT_PER_WORKER
+        in_flight: dict[Future, int] = {}
+
+        def submit(batch: Iterable[tuple[int, Job]]) -> None:
+            for index, job in batch:
+                in_flight[self._executor.submit(self.run, job)] = index
+
+        submit(itertools.islice(numbered, window))
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            submit(itertools.islice(numbered, len(done)))
+            for future in done:
+                yield in_flight.pop(future), future.result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._pool.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _request(self, job: Job) -> dict:
+        return {
+            "language": job.language,
+            "program": job.program,
+            "test_cases": list(job.test_cases),
+            "test_program": job.test_program,
+            "setup": job.setup,
+            "io_cases": [list(case) for case in job.io_cases],
+            "timeout_s": job.timeout_s or self.config.timeout_s,
+            "memory_mb": job.memory_mb or self.config.memory_mb,
+        }
+
+
+def _verdict(reply: dict) -> Verdict:
+    tests = tuple(TestResult(test["name"], test["passed"], test["message"]) for test in reply["tests"])
+    status = Status(reply["status"])
+    return Verdict(
+        passed=status is Status.PASSED and bool(tests) and all(test.passed for test in tests),
+        status=status,
+        tests=tests,
+        message=reply["message"],
+        time_s=reply["time_s"],
+        peak_memory_mb=reply["peak_memory_mb"],
+        details=reply["details"],
+    )
+
+
+def _lost_verdict(request: dict, lost: WorkerLost) -> Verdict:
+    """The verdict of a job whose worker died or hung: never passed."""
+    status = Status.TIMEOUT if lost.timed_out else Status.RUNTIME_ERROR
+    reason = "not run: the sandbox worker was lost"
+    return Verdict(
+        passed=False,
+        status=status,
+        tests=tuple(TestResult(name, False, reason) for name in test_names(request)),
+        message=f"the sandbox worker running this program was lost: {lost}",
+    )

@@ -1,0 +1,87 @@
+"""The sandbox's contract: a `Job` goes in, a `Verdict` comes out.
+
+Nothing here knows about benchmarks or models; callers build jobs from their own records.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+LANGUAGES = ("python", "java", "cpp", "js")
+
+
+class Status(str, enum.Enum):
+    """Outcome of one job, most specific cause first."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # the harness ran to completion and at least one check did not hold
+    RUNTIME_ERROR = "runtime_error"  # an exception, a crash, or the harness never finished
+    COMPILE_ERROR = "compile_error"  # syntax error (Python) or compiler rejection (javac, g++)
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    OUTPUT_LIMIT = "output_limit"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One untrusted program and the tests to run it against.
+
+    Python: `program` is executed as a module; then `setup`; then each entry of `test_cases`
+    in the same namespace, one by one, each scored on its own. When `test_cases` is empty,
+    `test_program` is run after `program` as a single test.
+    Java, C++, JavaScript: `program` and `test_program` are concatenated into one source file
+    (`test_program` holds `main`); the run passes when it compiles and exits 0.
+    Standard-input problems (APPS, CodeContests): `io_cases` holds (stdin, expected stdout)
+    pairs; `program` runs once per pair as the main program, and its output must equal the
+    expected output up to whitespace between tokens.
+    """
+
+    language: str
+    program: str
+    test_cases: tuple[str, ...] = ()
+    test_program: str = ""
+    setup: str = ""
+    io_cases: tuple[tuple[str, str], ...] = ()
+    timeout_s: float | None = None  # None: the sandbox's configured default
+    memory_mb: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"unknown language {self.language!r}; expected one of {LANGUAGES}")
+        if not (self.test_cases or self.test_program or self.io_cases):
+            raise ValueError("a job needs test_cases, a test_program or io_cases")
+        if self.test_cases and self.language != "python":
+            raise ValueError(f"test_cases are for Python; {self.language} jobs take a test_program holding main")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of one test case (or of the whole test program when there are no cases)."""
+
+    name: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    status: Status
+    tests: tuple[TestResult, ...] = ()
+    message: str = ""  # error text or failing assertion, truncated
+    time_s: float = 0.0
+    peak_memory_mb: float = 0.0
+    details: dict = field(default_factory=dict)
+
+    @property
+    def pass_rate(self) -> float:
+        """Fraction of test cases that held: S_ut in the LEDEX paper."""
+        if not self.tests:
+            return 1.0 if self.passed else 0.0
+        return sum(t.passed for t in self.tests) / len(self.tests)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["status"] = self.status.value
+        return out

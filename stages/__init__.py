@@ -1,0 +1,1 @@
+"""The LEDEX pipeline's DVC stages (`python -m stages.<name>`) and the helpers they share."""

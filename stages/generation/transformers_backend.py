@@ -1,0 +1,78 @@
+"""Batched generation in process with a Hugging Face model, on CPU or CUDA."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
+
+from stages.generation.interface import GenerationRequest, SamplingParams, encode_request, truncate_at_stop
+from stages.models import load_model_and_tokenizer
+
+
+class StopOnStrings(StoppingCriteria):
+    """Finish each row as soon as its generated text contains a stop string."""
+
+    def __init__(self, tokenizer, stop: Sequence[str], prompt_length: int):
+        self.tokenizer = tokenizer
+        self.stop = stop
+        self.prompt_length = prompt_length
+        # every token holds at least one byte, so a stop string ends within this many last tokens
+        self.window = max(len(s.encode()) for s in stop) + 1
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
+        start = max(self.prompt_length, input_ids.shape[1] - self.window)
+        tails = self.tokenizer.batch_decode(input_ids[:, start:], skip_special_tokens=True)
+        return torch.tensor([any(s in tail for s in self.stop) for tail in tails], device=input_ids.device)
+
+
+class TransformersGenerator:
+    """Generates with a local model: requests sorted by length, left-padded into micro-batches.
+
+    `batch_size` counts sequences decoded together, so a micro-batch holds `batch_size // n`
+    requests (at least one). Sampling is seeded once per `generate` call: the same requests and
+    params give the same texts.
+    """
+
+    def __init__(self, model: str, batch_size: int = 16, device: str = "auto", dtype: torch.dtype | None = None):
+        self.model, self.tokenizer = load_model_and_tokenizer(model, device=device, dtype=dtype)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.batch_size = batch_size
+
+    def generate(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[str]]:
+        token_ids = [encode_request(self.tokenizer, request) for request in requests]
+        longest_first = sorted(range(len(requests)), key=lambda i: len(token_ids[i]), reverse=True)
+        requests_per_batch = max(1, self.batch_size // params.n)
+        torch.manual_seed(params.seed)
+        texts: list[list[str]] = [[] for _ in requests]
+        for start in range(0, len(longest_first), requests_per_batch):
+            batch = longest_first[start : start + requests_per_batch]
+            for i, samples in zip(batch, self._generate_batch([token_ids[i] for i in batch], params)):
+                texts[i] = samples
+        return texts
+
+    @torch.inference_mode()
+    def _generate_batch(self, token_ids: list[list[int]], params: SamplingParams) -> list[list[str]]:
+        inputs = self.tokenizer.pad({"input_ids": token_ids}, return_tensors="pt").to(self.model.device)
+        prompt_length = inputs["input_ids"].shape[1]
+        greedy = params.temperature == 0
+        stopping = StoppingCriteriaList([StopOnStrings(self.tokenizer, params.stop, prompt_length)] if params.stop else [])
+        # only temperature and top_p shape sampling, whatever defaults the checkpoint's generation_config has
+        sampling = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
+        output = self.model.generate(
+            **inputs,
+            **({"do_sample": False} if greedy else sampling),
+            repetition_penalty=1.0,
+            max_new_tokens=params.max_new_tokens,
+            num_return_sequences=1 if greedy else params.n,
+            stopping_criteria=stopping,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        decoded = self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+        decoded = [truncate_at_stop(text, params.stop) for text in decoded]
+        if greedy:
+            return [[text] * params.n for text in decoded]
+        return [decoded[i : i + params.n] for i in range(0, len(decoded), params.n)]

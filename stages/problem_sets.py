@@ -1,0 +1,33 @@
+"""Which problems a run trains on and which it evaluates on, declared in params.yaml `data`.
+
+Training never sees an evaluation-only benchmark (MultiPL-E's licence) nor any problem that
+an evaluation set holds.
+"""
+
+from __future__ import annotations
+
+from stages.benchmarks import Problem, load_benchmark
+from stages.config import DataParams, ProblemSetSpec
+
+
+def load_problem_set(spec: ProblemSetSpec, data: DataParams) -> list[Problem]:
+    problems = load_benchmark(spec.benchmark, data_dir=data.dir, source=data.source, split=spec.split)
+    return problems[spec.slice()]
+
+
+def training_problems(data: DataParams) -> list[Problem]:
+    """The training problems, checked against the evaluation sets and licences."""
+    problems = [p for spec in data.train for p in load_problem_set(spec, data)]
+    forbidden = [p.id for p in problems if p.evaluation_only]
+    if forbidden:
+        raise ValueError(f"data.train: {forbidden[0]} is from an evaluation-only benchmark; it must not be trained on")
+    held_out = {p.id for spec in data.evaluate for p in load_problem_set(spec, data)}
+    overlap = [p.id for p in problems if p.id in held_out]
+    if overlap:
+        raise ValueError(f"data.train and data.evaluate overlap in {len(overlap)} problems (first: {overlap[0]})")
+    return problems
+
+
+def evaluation_sets(data: DataParams) -> dict[str, list[Problem]]:
+    """Evaluation problems by set name (`benchmark` or `benchmark/split`)."""
+    return {spec.name: load_problem_set(spec, data) for spec in data.evaluate}

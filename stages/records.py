@@ -1,0 +1,77 @@
+"""The schema of every JSONL file the stages write: one dataclass per file.
+
+Ids are stable and readable: a sample is `<problem id>#s<i>`, a refinement of it
+`<sample id>#<kind><j>` with kind `er` (explain then refine) or `r` (refine only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+class Record:
+    """JSON round-trip that rejects rows with missing fields, naming them."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict):
+        names = [f.name for f in fields(cls)]
+        missing = [name for name in names if name not in row]
+        if missing:
+            raise KeyError(f"{cls.__name__} row lacks field(s) {', '.join(missing)}")
+        return cls(**{name: row[name] for name in names})
+
+
+@dataclass(frozen=True)
+class Sample(Record):
+    """`data/sample/samples.jsonl`: one unique solution sampled by the policy."""
+
+    id: str
+    problem_id: str
+    completion: str  # the model's raw answer
+    code: str  # the program under test, parsed out of the answer
+    duplicates: int  # how many of the n samples produced this same code
+
+
+@dataclass(frozen=True)
+class Execution(Record):
+    """`data/execute_filter/{correct,wrong}.jsonl`: a sample and its verdict in the sandbox."""
+
+    sample_id: str
+    problem_id: str
+    code: str
+    passed: bool
+    status: str
+    pass_rate: float  # S_ut of the initial solution
+    feedback: str  # error message or failed test, as shown to the teacher ("" when passed)
+    severity: str  # syntax | runtime | resource | wrong_answer ("" when passed)
+
+
+@dataclass(frozen=True)
+class Refinement(Record):
+    """`data/explain_refine/refinements.jsonl`: one teacher answer for a wrong sample."""
+
+    id: str
+    sample_id: str
+    problem_id: str
+    kind: str  # "explain_refine" or "refine"
+    answer: str  # the teacher's raw answer
+    explanation: str
+    code: str | None  # None when no code could be parsed
+
+
+@dataclass(frozen=True)
+class VerifiedRefinement(Record):
+    """`data/verify/trajectories.jsonl`: every refinement with its verdict (success and failure)."""
+
+    id: str
+    sample_id: str
+    problem_id: str
+    kind: str
+    explanation: str
+    code: str | None
+    passed: bool
+    status: str
+    pass_rate: float  # S_ut of the refinement

@@ -1,0 +1,79 @@
+"""Stage `sample`: the policy samples n solutions per training problem (paper section 2.1).
+
+k-shot prompts, temperature T, and de-duplication: each unique program is kept once, with the
+count of samples that produced it.
+Outputs: `data/sample/problems.jsonl`, `data/sample/samples.jsonl` (`records.Sample`),
+`metrics/sample.json`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from stages.benchmarks import Problem
+from stages.checkpoint import ResumableOutput, fingerprint
+from stages.config import Params, load_params
+from stages.generation import GenerationRequest, SamplingParams, make_generator
+from stages.problem_sets import training_problems
+from stages.prompts import solve_messages
+from stages.records import Sample
+from stages.response_parsing import extract_code
+from stages.stage_io import CHECKPOINTS, batches, progress, publish_metrics, write_problems
+from stages.tracking import stage_run
+
+SAMPLES = Path("data/sample/samples.jsonl")
+
+
+def unique_samples(problem: Problem, answers: list[str]) -> list[Sample]:
+    """One `Sample` per distinct program (whitespace-insensitive), in order of first appearance."""
+    by_program: dict[str, tuple[str, str, int]] = {}
+    for answer in answers:
+        code = extract_code(answer, problem.language)
+        key = " ".join(code.split())
+        first_answer, first_code, count = by_program.get(key, (answer, code, 0))
+        by_program[key] = (first_answer, first_code, count + 1)
+    return [
+        Sample(f"{problem.id}#s{i}", problem.id, answer, code, count)
+        for i, (answer, code, count) in enumerate(by_program.values())
+    ]
+
+
+def run(params: Params) -> dict:
+    cfg = params.sample
+    problems = training_problems(params.data)
+    write_problems(problems)
+    sampling = SamplingParams(
+        n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed
+    )
+    groups = batches(problems, cfg.problems_per_batch)
+    keys = [f"batch-{number}" for number in range(len(groups))]
+    started = time.perf_counter()
+    inputs = fingerprint(cfg.model_dump(), params.models.policy, params.generation.model_dump(), [p.id for p in problems])
+    with ResumableOutput(SAMPLES, inputs, CHECKPOINTS) as output:
+        generator = None
+        for number, (key, group) in progress(enumerate(zip(keys, groups)), len(groups), "sample"):
+            if key in output:
+                continue
+            generator = generator or make_generator(params.generation.backend, params.models.policy, **params.generation.options)
+            requests = [GenerationRequest(messages=solve_messages(problem, cfg.shots)) for problem in group]
+            answers = generator.generate(requests, replace(sampling, seed=cfg.seed + number))
+            output.add(key, [s.to_dict() for problem, texts in zip(group, answers) for s in unique_samples(problem, texts)])
+        samples = output.publish(keys)
+    return {
+        "problems": len(problems),
+        "samples": len(problems) * cfg.n,
+        "unique": len(samples),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def main() -> None:
+    params = load_params()
+    with stage_run("sample", {"sample": params.sample.model_dump(), "models": params.models.model_dump()}, params.tracking.uri):
+        publish_metrics("sample", run(params))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Stage `verify`: re-run every refinement; those passing all tests are verified (paper 2.1).
+
+Every refinement keeps its verdict and pass rate (success and failure trajectories feed RL);
+the passing ones, with their explanations, are the verified data for SFT. Metrics follow the
+paper's Table 1, per dataset: #unique, #correct, #wrong, #correct refinement, refinement rate.
+Outputs: `data/verify/trajectories.jsonl`, `data/verify/verified.jsonl`
+(`records.VerifiedRefinement`), `metrics/verify.json`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from sandbox import Sandbox
+from stages.checkpoint import ResumableOutput, fingerprint
+from stages.config import Params, load_params
+from stages.execute_filter import OUT as EXECUTIONS
+from stages.execution import build_job
+from stages.explain_refine import REFINEMENTS
+from stages.jsonl import write_jsonl
+from stages.records import Execution, Refinement, VerifiedRefinement
+from stages.stage_io import CHECKPOINTS, PROBLEMS, progress, publish_metrics, read_problems, read_records
+from stages.tracking import stage_run
+
+OUT = Path("data/verify")
+UNPARSED = "unparsed"
+
+
+def table_one(problems: dict, executions: list[Execution], trajectories: list[dict]) -> dict:
+    """Table 1 of the paper, per dataset (benchmark and split of the problem)."""
+    dataset = {pid: f"{p.benchmark}/{p.split}" for pid, p in problems.items()}
+    rows: dict[str, dict] = defaultdict(lambda: {"unique": 0, "correct": 0, "wrong": 0, "correct_refinements": 0})
+    for execution in executions:
+        row = rows[dataset[execution.problem_id]]
+        row["unique"] += 1
+        row["correct" if execution.passed else "wrong"] += 1
+    refined = {(t["sample_id"], t["problem_id"]) for t in trajectories if t["passed"]}
+    for _, problem_id in refined:
+        rows[dataset[problem_id]]["correct_refinements"] += 1
+    for row in rows.values():
+        row["refinement_rate"] = round(row["correct_refinements"] / row["wrong"], 4) if row["wrong"] else 0.0
+    return dict(rows)
+
+
+def run(params: Params) -> dict:
+    problems = read_problems()
+    refinements = read_records(REFINEMENTS, Refinement)
+    started = time.perf_counter()
+    inputs = fingerprint(PROBLEMS, REFINEMENTS, params.verify.model_dump(), params.sandbox)
+    with ResumableOutput(OUT / "trajectories.jsonl", inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
+        for refinement in refinements:
+            if refinement.code is None and refinement.id not in output:
+                output.add(refinement.id, [_trajectory(refinement, False, UNPARSED, 0.0)])
+        todo = [r for r in refinements if r.id not in output]
+        jobs = [build_job(problems[r.problem_id], r.code, timeout_s=params.verify.timeout_s) for r in todo]
+        for index, verdict in progress(sandbox.imap(jobs), len(refinements), "verify", initial=len(output)):
+            refinement = todo[index]
+            output.add(refinement.id, [_trajectory(refinement, verdict.passed, verdict.status.value, verdict.pass_rate)])
+        trajectories = output.publish(r.id for r in refinements)
+    write_jsonl(OUT / "verified.jsonl", (t for t in trajectories if t["passed"]))
+    executions = read_records(EXECUTIONS / "executions.jsonl", Execution)
+    verified = sum(t["passed"] for t in trajectories)
+    return {
+        "refinements": len(trajectories),
+        "verified": verified,
+        "verified_explain_refine": sum(t["passed"] and t["kind"] == "explain_refine" for t in trajectories),
+        "table1": table_one(problems, executions, trajectories),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _trajectory(refinement: Refinement, passed: bool, status: str, pass_rate: float) -> dict:
+    return VerifiedRefinement(
+        id=refinement.id,
+        sample_id=refinement.sample_id,
+        problem_id=refinement.problem_id,
+        kind=refinement.kind,
+        explanation=refinement.explanation,
+        code=refinement.code,
+        passed=passed,
+        status=status,
+        pass_rate=pass_rate,
+    ).to_dict()
+
+
+def main() -> None:
+    params = load_params()
+    with stage_run("verify", {"verify": params.verify.model_dump()}, params.tracking.uri):
+        publish_metrics("verify", run(params))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The transformers backend on a tiny random Qwen2 model, and the real 0.5B preset when present."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+from stages.generation import GenerationRequest, SamplingParams, encode_request, make_generator, truncate_at_stop
+from stages.generation.transformers_backend import StopOnStrings
+from stages.models import unavailable_reason
+
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+CORPUS = [
+    "def add(a, b):\n    return a + b\n",
+    "def is_even(n):\n    return n % 2 == 0\n",
+    "Write a function that reverses a string. Explain why the code is wrong.",
+] * 20
+PROMPTS = [
+    GenerationRequest(prompt="def add(a, b):\n"),
+    GenerationRequest(prompt="Write a function that reverses a string and explains why the code is wrong"),
+    GenerationRequest(messages=[{"role": "user", "content": "Explain why"}]),
+    GenerationRequest(prompt="def"),
+    GenerationRequest(messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Reverse it"}]),
+]
+
+
+def build_tiny_tokenizer() -> PreTrainedTokenizerFast:
+    """A byte-level BPE with ChatML special tokens and template, trained on a few lines of code."""
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=320,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    backend.train_from_iterator(CORPUS, trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=CHATML
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tiny-qwen2")
+    tokenizer = build_tiny_tokenizer()
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        initializer_range=0.5,  # peaked logits, so greedy choices are not near-ties
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    Qwen2ForCausalLM(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_checkpoint):
+    return make_generator("transformers", str(tiny_checkpoint), batch_size=4, device="cpu")
+
+
+def test_batched_greedy_equals_one_by_one(generator):
+    greedy = SamplingParams(temperature=0, max_new_tokens=12)
+    batched = generator.generate(PROMPTS, greedy)  # micro-batches of 4 and 1, longest first
+    one_by_one = [generator.generate([request], greedy)[0] for request in PROMPTS]
+    assert batched == one_by_one
+    assert all(len(texts) == 1 and texts[0] for texts in batched)
+
+
+def test_greedy_returns_n_identical_texts(generator):
+    texts = generator.generate(PROMPTS[:2], SamplingParams(n=3, temperature=0, max_new_tokens=6))
+    assert [len(set(samples)) for samples in texts] == [1, 1]
+    assert [len(samples) for samples in texts] == [3, 3]
+
+
+def test_same_seed_same_samples_and_another_seed_differs(generator):
+    params = SamplingParams(n=3, temperature=1.0, max_new_tokens=10, seed=7)
+    first = generator.generate(PROMPTS, params)
+    assert generator.generate(PROMPTS, params) == first
+    assert generator.generate(PROMPTS, SamplingParams(n=3, temperature=1.0, max_new_tokens=10, seed=8)) != first
+    assert all(len(samples) == 3 for samples in first)
+    assert all(len(set(samples)) > 1 for samples in first)  # n distinct samples, not one repeated
+
+
+def test_stop_string_cuts_text_before_it(generator):
+    request = [PROMPTS[0]]
+    free = generator.generate(request, SamplingParams(temperature=0, max_new_tokens=16))[0][0]
+    stop = free[len(free) // 2 : len(free) // 2 + 2]
+    stopped = generator.generate(request, SamplingParams(temperature=0, max_new_tokens=16, stop=(stop,)))[0][0]
+    assert stopped == free[: free.find(stop)]
+
+
+def test_stop_criterion_finishes_only_rows_that_emitted_a_stop_string(generator):
+    tokenizer = generator.tokenizer
+    prompt = tokenizer("def add").input_ids
+    finished, running = (tokenizer(text).input_ids for text in ("(a, b):\n    return", "(a, b)"))
+    running += [tokenizer.pad_token_id] * (len(finished) - len(running))
+    input_ids = torch.tensor([prompt + finished, prompt + running])
+    criterion = StopOnStrings(tokenizer, stop=("return", "add"), prompt_length=len(prompt))
+    assert criterion(input_ids, scores=None).tolist() == [True, False]  # "add" is in the prompt only
+
+
+def test_chat_request_is_the_rendered_template(generator):
+    messages = [{"role": "user", "content": "Explain why"}]
+    rendered = "<|im_start|>user\nExplain why<|im_end|>\n<|im_start|>assistant\n"
+    assert generator.tokenizer.decode(encode_request(generator.tokenizer, GenerationRequest(messages=messages))) == rendered
+    greedy = SamplingParams(temperature=0, max_new_tokens=8)
+    as_chat = generator.generate([GenerationRequest(messages=messages)], greedy)
+    assert as_chat == generator.generate([GenerationRequest(prompt=rendered)], greedy)
+
+
+def test_truncate_at_stop_uses_the_earliest_stop():
+    assert truncate_at_stop("a\nif x\ndef f", ("\ndef", "\nif")) == "a"
+    assert truncate_at_stop("no stop here", ("\ndef",)) == "no stop here"
+    assert truncate_at_stop("text", ()) == "text"
+
+
+def test_request_needs_exactly_one_of_messages_or_prompt():
+    with pytest.raises(ValueError):
+        GenerationRequest()
+    with pytest.raises(ValueError):
+        GenerationRequest(messages=[], prompt="x")
+
+
+def test_unknown_backend_is_named():
+    with pytest.raises(ValueError, match="transformers"):
+        make_generator("tgi", "model")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
+def test_vllm_backend_says_how_to_install_vllm():
+    with pytest.raises(ImportError, match="pip install vllm"):
+        make_generator("vllm", "qwen2.5-coder-0.5b-instruct")
+
+
+@pytest.mark.real_model
+def test_real_qwen_writes_code_for_a_chat_request():
+    name = "qwen2.5-coder-0.5b-instruct"
+    if reason := unavailable_reason(name):
+        pytest.skip(reason)
+    generator = make_generator("transformers", name)
+    request = GenerationRequest(messages=[{"role": "user", "content": "Write a Python function add(a, b) returning a + b."}])
+    [[text]] = generator.generate([request], SamplingParams(temperature=0, max_new_tokens=48, stop=("\n```\n",)))
+    assert "def add(a, b):" in text
