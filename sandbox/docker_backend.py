@@ -9,6 +9,7 @@ container's attached stdin/stdout.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import time
@@ -57,7 +58,7 @@ class DockerLauncher:
                 user=f"{uid}:{uid}",
                 working_dir="/tmp",
                 environment={"HOME": "/tmp", "LANG": "C.UTF-8"},
-                network_disabled=True,
+                network_mode="none",
                 read_only=True,
                 tmpfs={"/tmp": f"size={config.tmpfs_mb}m,mode=1777"},
                 shm_size=f"{config.tmpfs_mb}m",
@@ -70,7 +71,8 @@ class DockerLauncher:
                 labels={"ledex.sandbox": "worker"},
             )
         except self._errors.ImageNotFound as error:
-            raise SandboxUnavailable(f"image {config.docker_image} is not available: pull or build it. {FIX_HINT}") from error
+            message = f"image {config.docker_image} is not available: pull or build it. {FIX_HINT}"
+            raise SandboxUnavailable(message) from error
         except self._errors.APIError as error:
             raise SandboxUnavailable(f"could not create a worker container ({error}). {FIX_HINT}") from error
         attached = container.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
@@ -109,10 +111,8 @@ class _ContainerChannel:
 
     def close(self) -> None:
         self._socket.close()
-        try:
+        with contextlib.suppress(self._api_error):  # already gone
             self._container.remove(force=True)
-        except self._api_error:
-            pass  # already gone
 
     def _read_raw(self, size: int, deadline: float) -> bytes:
         data = bytearray()

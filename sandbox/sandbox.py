@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Iterable, Iterator
 
+from .bwrap import BwrapLauncher
 from .config import SandboxConfig
+from .docker_backend import DockerLauncher
 from .errors import SandboxUnavailable
 from .harness.protocol import test_names
+from .harness.text import truncate
 from .verdict import Job, Status, TestResult, Verdict
 from .worker import WorkerLost
 from .worker_pool import WorkerPool
+
+_LAUNCHERS = {"bwrap": BwrapLauncher, "docker": DockerLauncher}
 
 # The fork server enforces every time limit itself; the host waits this much longer before
 # it declares a worker hung.
@@ -27,11 +32,8 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
-        if self.config.isolation == "bwrap":
-            from .bwrap import BwrapLauncher as launcher_class
-        else:
-            from .docker_backend import DockerLauncher as launcher_class
-        self._pool = WorkerPool(launcher_class(self.config).start, self.config.worker_count)
+        launcher = _LAUNCHERS[self.config.isolation](self.config)
+        self._pool = WorkerPool(launcher.start, self.config.worker_count)
         self._executor = ThreadPoolExecutor(max_workers=self._pool.size, thread_name_prefix="sandbox")
 
     def run(self, job: Job) -> Verdict:
@@ -114,5 +116,5 @@ def _lost_verdict(request: dict, lost: WorkerLost) -> Verdict:
         passed=False,
         status=status,
         tests=tuple(TestResult(name, False, reason) for name in test_names(request)),
-        message=f"the sandbox worker running this program was lost: {lost}",
+        message=truncate(f"the sandbox worker running this program was lost: {lost}"),
     )

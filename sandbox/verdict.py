@@ -31,10 +31,13 @@ class Job:
     in the same namespace, one by one, each scored on its own. When `test_cases` is empty,
     `test_program` is run after `program` as a single test.
     Java, C++, JavaScript: `program` and `test_program` are concatenated into one source file
-    (`test_program` holds `main`); the run passes when it compiles and exits 0.
+    (`test_program` holds `main`); the run passes when it compiles, `main` returns, and the
+    process exits 0.
     Standard-input problems (APPS, CodeContests): `io_cases` holds (stdin, expected stdout)
     pairs; `program` runs once per pair as the main program, and its output must equal the
     expected output up to whitespace between tokens.
+    `timeout_s` is the wall-clock budget of all the job's runs together (compiling excluded);
+    `memory_mb` caps the address space of each process.
     """
 
     language: str

@@ -67,7 +67,8 @@ class Worker:
         except (WorkerLost, OSError) as error:
             diagnostics = channel.diagnostics()
             channel.close()
-            raise SandboxUnavailable(f"the sandbox worker did not start ({error}). {fix_hint}\n{diagnostics}") from error
+            message = f"the sandbox worker did not start ({error}). {fix_hint}\n{diagnostics}"
+            raise SandboxUnavailable(message) from error
         problem = isolation_problem(report)
         if problem:
             channel.close()

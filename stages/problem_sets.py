@@ -6,21 +6,19 @@ an evaluation set holds.
 
 from __future__ import annotations
 
-from stages.benchmarks import Problem, load_benchmark
+from stages.benchmarks import Problem, load_benchmark, load_training_problems
 from stages.config import DataParams, ProblemSetSpec
 
 
-def load_problem_set(spec: ProblemSetSpec, data: DataParams) -> list[Problem]:
-    problems = load_benchmark(spec.benchmark, data_dir=data.dir, source=data.source, split=spec.split)
+def load_problem_set(spec: ProblemSetSpec, data: DataParams, training: bool = False) -> list[Problem]:
+    load = load_training_problems if training else load_benchmark
+    problems = load(spec.benchmark, data_dir=data.dir, source=data.source, split=spec.split)
     return problems[spec.slice()]
 
 
 def training_problems(data: DataParams) -> list[Problem]:
-    """The training problems, checked against the evaluation sets and licences."""
-    problems = [p for spec in data.train for p in load_problem_set(spec, data)]
-    forbidden = [p.id for p in problems if p.evaluation_only]
-    if forbidden:
-        raise ValueError(f"data.train: {forbidden[0]} is from an evaluation-only benchmark; it must not be trained on")
+    """The training problems, refused if any is evaluation-only or held out for evaluation."""
+    problems = [p for spec in data.train for p in load_problem_set(spec, data, training=True)]
     held_out = {p.id for spec in data.evaluate for p in load_problem_set(spec, data)}
     overlap = [p.id for p in problems if p.id in held_out]
     if overlap:

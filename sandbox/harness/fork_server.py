@@ -4,28 +4,28 @@ Jobs run in forked children (see `supervisor.py`), so each starts from this proc
 pristine state, with the modules below already imported. The control channel to the host
 moves to private descriptors that children never inherit, and this process is made
 non-dumpable, so a program running as the same user can neither write fake replies
-through /proc nor attach to this process. As PID 1 of its namespace it cannot be sent
-signals from inside the sandbox.
+through /proc nor attach to this process. As PID 1 of its namespace, it only receives
+signals from inside the sandbox that it handles, and it handles none (not even SIGINT).
 """
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import importlib
 import os
+import signal
 
-from . import jobs, protocol
+from . import jobs, protocol, supervisor
 
 # Imported once here so that each job's fork finds them loaded. Every module makes each
 # fork slower (page tables to copy), so only those programs import most often are here.
 _WARM_MODULES = ("bisect", "collections", "functools", "heapq", "itertools", "math", "random", "re", "string", "typing")
-_PR_SET_DUMPABLE = 4
 
 
 def serve() -> None:
     control_in, control_out = _take_control_channel()
-    ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    supervisor.set_dumpable(False)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in _WARM_MODULES:
         importlib.import_module(name)
     gc.freeze()  # collections in a job then leave the server's objects (and their pages) alone

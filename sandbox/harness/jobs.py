@@ -6,7 +6,8 @@ import functools
 import os
 import signal
 import time
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 from . import native, python_harness, scoring, supervisor
 from .protocol import test_names
@@ -26,8 +27,8 @@ def evaluate(request: dict, settings: dict) -> dict:
     try:
         verdict = _evaluate(request, settings)
     except supervisor.CleanupFailed as failure:
-        names = test_names(request)
-        verdict = scoring.verdict(scoring.not_run(names, "runtime_error", "the sandbox failed"), message=f"the sandbox could not clean up after the program: {failure}")
+        cases = scoring.not_run(test_names(request), "runtime_error", "the sandbox failed")
+        verdict = scoring.verdict(cases, message=f"the sandbox could not clean up after the program: {failure}")
         verdict["retire"] = True
     try:
         _wipe_scratch()
@@ -58,7 +59,8 @@ def _evaluate(request: dict, settings: dict) -> dict:
 
 def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict:
     io = bool(request["io_cases"])
-    build = native.build(request, settings["toolchains"], settings["compile_memory_mb"], None if io else completion_line(nonce))
+    completion = None if io else completion_line(nonce)
+    build = native.build(request, settings["toolchains"], settings["compile_memory_mb"], completion)
     for name, content in build.files.items():
         with open(os.path.join(WORKDIR, name), "w", encoding="utf-8") as file:
             file.write(content)
@@ -67,13 +69,14 @@ def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict
         outcome = supervisor.run(_executing(build.compile_argv), workdir=WORKDIR, limits=compile_limits)
         if outcome.exit_code != 0:
             message = "the compiler timed out" if outcome.timed_out else decode_output(outcome.stderr + outcome.stdout)
-            return scoring.verdict(scoring.not_run(names, "compile_error", "the program does not compile"), message=message)
+            return _compile_error(names, message)
     run_program = _executing(build.run_argv(WORKDIR))
     if io:
         return _io_cases(run_program, request, settings, build.run_memory_mb, nonce)
     limits = _limits(settings, request["timeout_s"], build.run_memory_mb)
     outcome = supervisor.run(run_program, workdir=WORKDIR, limits=limits)
-    case = scoring.score_program_run(names[0], outcome, parse_reports(outcome.reports, nonce), scoring.MARKERS[request["language"]])
+    reports = parse_reports(outcome.reports, nonce)
+    case = scoring.score_program_run(names[0], outcome, reports, scoring.MARKERS[request["language"]])
     return scoring.verdict([case], outcome=outcome)
 
 
@@ -81,7 +84,7 @@ def _io_cases(run_program: Callable[[], NoReturn], request: dict, settings: dict
     """Run the program once per (stdin, expected stdout) case, within one time budget."""
     names, markers = test_names(request), scoring.MARKERS[request["language"]]
     deadline = time.monotonic() + request["timeout_s"]
-    cases, outcomes = [], []
+    cases, outcomes, shown = [], [], None  # shown: the run whose exit and stderr the verdict details
     for index, (stdin, expected) in enumerate(request["io_cases"]):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -89,19 +92,27 @@ def _io_cases(run_program: Callable[[], NoReturn], request: dict, settings: dict
             break
         with open(STDIN_FILE, "w", encoding="utf-8") as file:
             file.write(stdin)
-        outcome = supervisor.run(run_program, workdir=WORKDIR, stdin_path=STDIN_FILE, limits=_limits(settings, remaining, memory_mb))
+        limits = _limits(settings, remaining, memory_mb)
+        outcome = supervisor.run(run_program, workdir=WORKDIR, stdin_path=STDIN_FILE, limits=limits)
         program_error = parse_reports(outcome.reports, nonce).program_error
         if program_error is not None and program_error[0] == "compile_error":
-            return scoring.verdict(scoring.not_run(names, "compile_error", "the program does not compile"), message=program_error[1])
+            return _compile_error(names, program_error[1])
         cases.append(scoring.score_io_case(names[index], outcome, stdin, expected, markers))
         outcomes.append(outcome)
+        if shown is None and cases[-1].status != "passed":
+            shown = outcome
         if cases[-1].status == "timeout":
             cases += scoring.not_run(names[index + 1 :], "timeout", f"{names[index]} timed out")
             break
-    failing = [outcome for outcome, case in zip(outcomes, cases) if case.status != "passed"]
-    verdict = scoring.verdict(cases, outcome=(failing or outcomes or [None])[0])
+    if shown is None and outcomes:
+        shown = outcomes[-1]
+    verdict = scoring.verdict(cases, outcome=shown)
     verdict["peak_memory_mb"] = max((outcome.peak_memory_mb for outcome in outcomes), default=0.0)
     return verdict
+
+
+def _compile_error(names: list[str], message: str) -> dict:
+    return scoring.verdict(scoring.not_run(names, "compile_error", "the program does not compile"), message=message)
 
 
 def _limits(settings: dict, timeout_s: float, memory_mb: int | None) -> supervisor.Limits:
@@ -119,7 +130,7 @@ def _executing(argv: list[str]) -> Callable[[], NoReturn]:
     """A body for `supervisor.run` that replaces the child with `argv`."""
 
     def body() -> NoReturn:
-        for name in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; programs expect the default
+        for name in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ):  # as a shell would start them
             signal.signal(name, signal.SIG_DFL)
         os.execv(argv[0], argv)
 
@@ -130,15 +141,15 @@ def _wipe_scratch() -> None:
     """Remove everything the job left in the writable directories."""
     for directory in SCRATCH_DIRS:
         if os.path.isdir(directory):
-            for entry in os.scandir(directory):
-                _remove(entry.path)
+            _empty(directory)
 
 
-def _remove(path: str) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
-        os.chmod(path, 0o700)  # the program may have locked its own directories
-        for entry in os.scandir(path):
-            _remove(entry.path)
-        os.rmdir(path)
-    else:
-        os.unlink(path)
+def _empty(directory: str) -> None:
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                os.chmod(entry.path, 0o700)  # the program may have locked its own directories
+                _empty(entry.path)
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 # The JVM and V8 reserve far more address space than they use; their heaps are capped by
 # flags, and the address-space limit only keeps native allocations in check.
@@ -29,6 +30,7 @@ V8_RESERVED_MB = 1024
 _JAVA_LAUNCHER_CLASS = "LedexLauncher"
 _JAVA_LAUNCHER = """\
 // Added by the sandbox: run the first class that has main(String[]) and report when it returns.
+// Its own frames are cut from the stack trace of a failure, which is shown to people and models.
 public final class LedexLauncher {
     public static void main(String[] classNames) throws Throwable {
         java.lang.reflect.Method main = null;
@@ -45,7 +47,11 @@ public final class LedexLauncher {
         try {
             main.invoke(null, (Object) new String[0]);
         } catch (java.lang.reflect.InvocationTargetException failure) {
-            throw failure.getCause();
+            Throwable cause = failure.getCause();
+            cause.setStackTrace(java.util.Arrays.stream(cause.getStackTrace())
+                    .takeWhile(frame -> !frame.getClassName().startsWith("jdk.internal.reflect."))
+                    .toArray(StackTraceElement[]::new));
+            throw cause;
         }
         String completion = %s;
         if (!completion.isEmpty()) {
@@ -56,8 +62,14 @@ public final class LedexLauncher {
     }
 }
 """
-_JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=64m")
-_JAVA_PUBLIC_TYPE = re.compile(r"^public\s+(?:(?:final|abstract|sealed|strictfp)\s+)*(?:class|interface|enum|record)\s+(\w+)", re.MULTILINE)
+# Fast start-up and small reservations: jobs are short, and the address space is capped.
+_JVM_FLAGS = (
+    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+    "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=64m",
+)  # fmt: skip
+_JAVA_PUBLIC_TYPE = re.compile(
+    r"^public\s+(?:(?:final|abstract|sealed|strictfp)\s+)*(?:class|interface|enum|record)\s+(\w+)", re.MULTILINE
+)
 
 _CPP_COMPLETION = """
 // Added by the sandbox: report that main returned. exit() is wrapped at link time, so a
@@ -101,7 +113,11 @@ def build(job: dict, toolchains: dict, compile_memory_mb: int, completion: str |
 
 def missing_toolchain(language: str, toolchains: dict) -> str | None:
     """The first executable or jar the language needs that does not exist, else None."""
-    needed = {"cpp": [toolchains["gxx"]], "java": [toolchains["javac"], toolchains["java"], *toolchains["java_classpath"]], "js": [toolchains["node"]]}
+    needed = {
+        "cpp": [toolchains["gxx"]],
+        "java": [toolchains["javac"], toolchains["java"], *toolchains["java_classpath"]],
+        "js": [toolchains["node"]],
+    }
     return next((path for path in needed[language] if not os.path.exists(path)), None)
 
 
@@ -135,7 +151,8 @@ def _java(source, toolchains, compile_memory_mb, memory_mb, completion) -> Build
             key=lambda name: (name != preferred, name),
         )
         classes.remove(_JAVA_LAUNCHER_CLASS)
-        return [toolchains["java"], "-ea", f"-Xmx{memory_mb}m", *_JVM_FLAGS, "-cp", classpath, _JAVA_LAUNCHER_CLASS, *classes]
+        heap = f"-Xmx{memory_mb}m"
+        return [toolchains["java"], "-ea", heap, *_JVM_FLAGS, "-cp", classpath, _JAVA_LAUNCHER_CLASS, *classes]
 
     return Build(
         {main_file: source, f"{_JAVA_LAUNCHER_CLASS}.java": launcher},

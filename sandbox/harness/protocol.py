@@ -33,7 +33,7 @@ def read_message(fd: int) -> dict | None:
 def write_message(fd: int, message: dict) -> None:
     data = memoryview(encode(message))
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:

@@ -2,20 +2,23 @@
 
 `run_tests` and `run_as_main` are bodies for `supervisor.run`: they never return. The fork
 server compiles the tests beforehand (`prepare_tests`). Before the program starts, the job
-process binds every function and object it will use afterwards to local variables, so a program that patches builtins or this module cannot
-change how results are reported. A test counts as passed only if its wrapper returned
-normally and, afterwards, no builtin and no module the tests import had been replaced.
+process binds everything it will use afterwards to local variables, so a program that
+patches builtins or this module cannot change how results are reported. A test counts as
+passed only if it returned normally and, afterwards, no builtin or module attribute the
+tests mention had been replaced.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import linecache
 import os
 import sys
 import traceback
-from typing import Callable, NamedTuple, NoReturn
+from collections.abc import Callable
+from typing import NamedTuple, NoReturn
 
 from .reports import reporter
 from .strict_checks import TEST_FUNCTION, CompiledTest, compile_test, make_helpers
@@ -24,12 +27,9 @@ from .text import truncate
 PROGRAM_FILE = "solution.py"
 SETUP_FILE = "setup.py"
 _HARNESS_FILE_PREFIX = "<harness>/"
+_COMPILE_ERRORS = (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError)
 # Modules whose attributes legitimately change while a program runs (sys.stdout, ...).
 _UNWATCHED_MODULES = frozenset({"sys"})
-
-
-def test_file(index: int) -> str:
-    return f"test_{index}.py"
 
 
 class PreparedTests(NamedTuple):
@@ -41,8 +41,7 @@ class PreparedTests(NamedTuple):
 
 
 def prepare_tests(job: dict) -> PreparedTests:
-    sources = list(job["test_cases"]) or [job["test_program"]]
-    tests = [_compiled_or_error(source, test_file(index)) for index, source in enumerate(sources)]
+    tests = [_compiled_or_error(source, _test_file(index)) for index, source in enumerate(_test_sources(job))]
     setup = _compiled_or_error(job["setup"], SETUP_FILE) if job["setup"] else None
     if isinstance(setup, str):
         return PreparedTests(None, f"the setup code does not compile:\n{setup}", tests)
@@ -53,17 +52,17 @@ def run_tests(job: dict, prepared: PreparedTests, nonce: str) -> NoReturn:
     """Run `program`, then the setup, then each test in the same namespace; report each result."""
     report = reporter(nonce)
     finish = _exit_after_flushing()
-    program = job["program"]
-    _remember_source(PROGRAM_FILE, program)
+    _remember_source(PROGRAM_FILE, job["program"])
     try:
-        program_code = compile(program, PROGRAM_FILE, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
+        program_code = compile(job["program"], PROGRAM_FILE, "exec", dont_inherit=True)
+    except _COMPILE_ERRORS as error:
         report("program", 0, "compile_error", _describe(error))
         finish(0)
     if prepared.setup_error:
         report("program", 0, "runtime_error", prepared.setup_error)
         finish(0)
 
+    # Before the program runs: define the tests and bind everything used after it started.
     compiled = [test for test in (prepared.setup, *prepared.tests) if isinstance(test, CompiledTest)]
     imports = frozenset().union(*(test.imports for test in compiled))
     namespace = {"__name__": "solution", "__builtins__": builtins}
@@ -71,8 +70,8 @@ def run_tests(job: dict, prepared: PreparedTests, nonce: str) -> NoReturn:
     _remember_source(SETUP_FILE, job["setup"])
     setup = _define(prepared.setup, namespace) if prepared.setup else None
     tests = []
-    for index, (source, test) in enumerate(zip(list(job["test_cases"]) or [job["test_program"]], prepared.tests)):
-        _remember_source(test_file(index), source)
+    for index, (source, test) in enumerate(zip(_test_sources(job), prepared.tests, strict=True)):
+        _remember_source(_test_file(index), source)
         if isinstance(test, str):
             tests.append((None, f"the test itself does not compile:\n{test}"))
         else:
@@ -117,7 +116,7 @@ def run_as_main(program: str, nonce: str) -> NoReturn:
     _remember_source(PROGRAM_FILE, program)
     try:
         code = compile(program, PROGRAM_FILE, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
+    except _COMPILE_ERRORS as error:
         report("program", 0, "compile_error", _describe(error))
         finish(1)
     sys.argv = [PROGRAM_FILE]
@@ -133,6 +132,14 @@ def run_as_main(program: str, nonce: str) -> NoReturn:
     finish(status)
 
 
+def _test_sources(job: dict) -> list[str]:
+    return list(job["test_cases"]) or [job["test_program"]]
+
+
+def _test_file(index: int) -> str:
+    return f"test_{index}.py"
+
+
 def _define(compiled: CompiledTest, namespace: dict) -> Callable:
     """The test's wrapper function, whose globals are `namespace`."""
     scratch: dict = {}
@@ -143,7 +150,7 @@ def _define(compiled: CompiledTest, namespace: dict) -> Callable:
 def _compiled_or_error(source: str, filename: str) -> CompiledTest | str:
     try:
         return compile_test(source, filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+    except _COMPILE_ERRORS as error:
         return _describe(error)
 
 
@@ -220,15 +227,13 @@ def _exit_after_flushing() -> Callable[[int], NoReturn]:
     """An exit that first flushes the standard streams, and whatever `sys.stdout` and
     `sys.stderr` are by then. (The streams are the fork server's own, inherited with empty
     buffers; they write to the file descriptors the supervisor set up.)"""
-    exit_, sys_module, base_exception = os._exit, sys, BaseException
+    exit_, sys_module, base_exception, suppress = os._exit, sys, BaseException, contextlib.suppress
     streams = (sys.stdout, sys.stderr)
 
     def finish(status: int) -> NoReturn:
         for stream in (sys_module.stdout, sys_module.stderr, *streams):
-            try:
+            with suppress(base_exception):
                 stream.flush()
-            except base_exception:
-                pass
         exit_(status)
 
     return finish

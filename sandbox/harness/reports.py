@@ -11,7 +11,8 @@ passed only if its `complete` line arrived.
 from __future__ import annotations
 
 import os
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 REPORT_FD = 3
 

@@ -89,7 +89,8 @@ def score_python_tests(names: list[str], outcome: Outcome, reports: Reports) -> 
         return verdict(not_run(names, status, reason), message=message, outcome=outcome)
     resource = resource_status(outcome, MARKERS["python"])
     halted_by = resource or "runtime_error"
-    halt_reason = _RESOURCE_MESSAGES.get(halted_by, f"the process ended before the test finished ({outcome.describe_exit()})")
+    ended = f"the process ended before the test finished ({outcome.describe_exit()})"
+    halt_reason = _RESOURCE_MESSAGES.get(halted_by, ended)
     cases, halted = [], None
     for index, name in enumerate(names):
         if halted is None and index in reports.tests:
@@ -101,7 +102,8 @@ def score_python_tests(names: list[str], outcome: Outcome, reports: Reports) -> 
         else:
             cases.append(Case(name, halted_by, f"not run: {halted} did not finish"))
     if resource or not reports.complete:
-        reason = _RESOURCE_MESSAGES.get(resource, f"the program ended the test run before the harness finished ({outcome.describe_exit()})")
+        ended = f"the program ended the test run before the harness finished ({outcome.describe_exit()})"
+        reason = _RESOURCE_MESSAGES.get(resource, ended)
         return verdict(cases, status=resource or "runtime_error", message=reason, outcome=outcome)
     return verdict(cases, outcome=outcome)
 

@@ -28,8 +28,9 @@ import collections
 import functools
 import importlib
 import operator
+from collections.abc import Callable
 from types import CodeType
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from .text import truncate
 
@@ -57,7 +58,7 @@ _SYMBOLS = {
     ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
 }  # fmt: skip
 _IDENTITY = ("is", "is not")
-_TRUSTED_KINDS = "built-in values such as None, bool, int, float, str, bytes, list, tuple, dict and set"
+_TRUSTED_KINDS = "built-in values (None, bool, int, float, str, bytes, list, tuple, dict, set, ...)"
 _VALUE_REPR_LIMIT = 500
 
 
@@ -148,7 +149,7 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
             name = str_(type_(value).__qualname__)
         except base_exception:
             name = "unnamed type"
-        return f"a {name} object, whose {use} tests do not trust: they only trust {_TRUSTED_KINDS}"
+        return f"a value of type {name}; tests only trust {use} of {_TRUSTED_KINDS}"
 
     def value_repr(value: object) -> str:
         return shorten(repr_(value), _VALUE_REPR_LIMIT)
@@ -176,7 +177,7 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
         kind = id_(type_(value))
         if kind in scalar_ids or kind in container_ids:
             return value
-        raise assertion_error(f"truth test of {describe_untrusted(value, 'truth value')}")
+        raise assertion_error(f"truth test of {describe_untrusted(value, 'the truth value')}")
 
     def truth(value: object) -> bool:
         return bool_(checked(value))

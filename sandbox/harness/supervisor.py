@@ -6,6 +6,8 @@ behind (daemons, fork bombs, orphans) is ours to kill and reap before the next r
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import os
 import resource
@@ -14,14 +16,17 @@ import signal
 import sys
 import time
 import traceback
-from typing import Callable, NamedTuple, NoReturn
+from collections.abc import Callable
+from typing import NamedTuple, NoReturn
 
 from .reports import REPORT_FD
 
 _READ_CHUNK = 1 << 16
-_REPORT_LIMIT_BYTES = 4 << 20
+_REPORT_LIMIT_BYTES = 4 << 20  # more than this on the report channel counts as an output flood
 _CLEANUP_TIMEOUT_S = 5.0
-EXIT_HARNESS_FAILURE = 121  # the child failed before the untrusted code started
+_EXIT_HARNESS_FAILURE = 121  # the child failed before the untrusted code started
+_PR_SET_DUMPABLE = 4
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class CleanupFailed(RuntimeError):
@@ -102,8 +107,7 @@ def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_pat
         os.close(pidfd)
         for fd in captured:
             os.close(fd)
-    output = captured[stdout_fd] + captured[stderr_fd]
-    output_exceeded |= len(output) > limits.output_limit_bytes
+    output_exceeded |= len(captured[stdout_fd]) + len(captured[stderr_fd]) > limits.output_limit_bytes
     return Outcome(
         exit_code=os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
         signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
@@ -117,14 +121,19 @@ def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_pat
     )
 
 
+def set_dumpable(dumpable: bool) -> None:
+    """A process that is not dumpable cannot be traced by processes of the same user, and its
+    /proc files (fd, environ, mem) belong to root."""
+    if _libc.prctl(_PR_SET_DUMPABLE, int(dumpable), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
 def kill_leftovers() -> None:
     """SIGKILL every process of the sandbox except this one, and reap them all."""
     give_up = time.monotonic() + _CLEANUP_TIMEOUT_S
     while True:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # nobody left to kill
             os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
@@ -145,9 +154,11 @@ def _read_into(fd: int, captured: dict[int, bytearray], open_fds: set[int]) -> N
 
 def _start_child(body, workdir, limits, stdin_path, write_fds) -> NoReturn:
     try:
+        set_dumpable(True)  # the fork server is not; the program may read its own /proc files
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the fork server ignores it
         os.setsid()
         stdin = os.open(stdin_path or "/dev/null", os.O_RDONLY)
-        for source, target in zip([stdin, *write_fds], (0, 1, 2, REPORT_FD)):
+        for source, target in zip([stdin, *write_fds], (0, 1, 2, REPORT_FD), strict=True):
             os.dup2(source, target)
         os.closerange(REPORT_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         os.chdir(workdir)
@@ -156,7 +167,7 @@ def _start_child(body, workdir, limits, stdin_path, write_fds) -> NoReturn:
     except BaseException:
         traceback.print_exc()
     finally:
-        os._exit(EXIT_HARNESS_FAILURE)
+        os._exit(_EXIT_HARNESS_FAILURE)
 
 
 def _set_rlimits(limits: Limits) -> None:

@@ -47,3 +47,30 @@ def test_malformed_yaml_and_missing_file(tmp_path):
         load_params(path)
     with pytest.raises(ConfigError, match="no such params file"):
         load_params(tmp_path / "absent.yaml")
+
+
+def test_profile_overlays_its_file_section_by_section(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles/big.yaml").write_text("sample:\n  n: 20\n")
+    path = tmp_path / "params.yaml"
+    path.write_text("profile: big\nsample:\n  n: 4\n  temperature: 0.5\n")
+    params = load_params(path)
+    assert (params.sample.n, params.sample.temperature) == (20, 0.5)
+
+
+def test_unknown_profile_lists_the_known_ones(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles/paper.yaml").write_text("{}\n")
+    path = tmp_path / "params.yaml"
+    path.write_text("profile: papr\n")
+    with pytest.raises(ConfigError, match="unknown profile 'papr'; known: paper"):
+        load_params(path)
+
+
+def test_the_paper_profile_loads(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles/paper.yaml").write_text((REPO / "profiles/paper.yaml").read_text())
+    (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text().replace('profile: ""', "profile: paper"))
+    params = load_params(tmp_path / "params.yaml")
+    assert [spec.name for spec in params.data.train] == ["mbpp/train"]
+    assert (params.sample.n, params.sample.temperature, params.explain_refine.explain_refine_samples) == (20, 1.0, 10)

@@ -1,0 +1,81 @@
+"""An instruct model's code as the completion a completion-style prompt expects.
+
+`execution.build_job` appends a completion to the prompt. Instruct models restate the whole
+function (or, in Java, the whole class) instead of continuing it. Python tolerates that: the
+restated function replaces the prompt's. Java, C++ and JavaScript do not: MultiPL-E's prompt
+opens the function and its test program closes it, so only the body may come between. This
+module cuts the body of the entry point's definition out of the code; code that does not
+define the entry point is taken as a continuation and cut at the problem's stop tokens, as
+MultiPL-E's own harness does. Helpers the model defines beside the entry point are lost.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stages.benchmarks import Problem
+from stages.generation import truncate_at_stop
+
+BRACE_LANGUAGES = ("java", "cpp", "js")
+
+
+def completion_for(problem: Problem, code: str) -> str:
+    """What to append to `problem.prompt` so that `code` is what runs."""
+    if not problem.completion_style or problem.language not in BRACE_LANGUAGES:
+        return code
+    body = function_body(code, problem.entry_point) if problem.entry_point else None
+    if body is None:
+        return truncate_at_stop(code, problem.stop_tokens)
+    return body.rstrip() + "\n"
+
+
+def function_body(code: str, name: str) -> str | None:
+    """The text between the braces of the first definition of `name` in C-like `code`, or None."""
+    for call in re.finditer(rf"\b{re.escape(name)}\s*\(", code):
+        after_parameters = _matching(code, call.end() - 1, "(", ")")
+        if after_parameters is None:
+            return None
+        opening = re.compile(r"\s*(?:throws\s+[\w.,\s]+?)?\s*\{").match(code, after_parameters)
+        if opening is None:  # a call or a declaration, not the definition
+            continue
+        closing = _matching(code, opening.end() - 1, "{", "}")
+        return code[opening.end() : (closing - 1) if closing else len(code)]
+    return None
+
+
+def _matching(code: str, start: int, open_char: str, close_char: str) -> int | None:
+    """The index just past the bracket closing the one at `start`, skipping strings and comments."""
+    depth = 0
+    i = start
+    while i < len(code):
+        char = code[i]
+        if code.startswith("//", i):
+            i = _end_of(code, "\n", i)
+            continue
+        if code.startswith("/*", i):
+            i = _end_of(code, "*/", i + 2)
+            continue
+        if char in "\"'`":
+            i = _end_of_string(code, i)
+            continue
+        if char == open_char:
+            depth += 1
+        elif char == close_char:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _end_of(code: str, terminator: str, start: int) -> int:
+    end = code.find(terminator, start)
+    return len(code) if end == -1 else end + len(terminator)
+
+
+def _end_of_string(code: str, start: int) -> int:
+    quote = code[start]
+    i = start + 1
+    while i < len(code) and code[i] != quote:
+        i += 2 if code[i] == "\\" else 1
+    return i + 1

