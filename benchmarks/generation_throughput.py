@@ -49,7 +49,7 @@ def llama_cpp_tokens_per_second(model: str, prompts: list[str], max_new_tokens: 
         gguf = assemble_gguf(PRESETS[model], Path(scratch) / "model.gguf")
         engine = Llama(model_path=str(gguf), n_ctx=2048, n_threads=os.cpu_count(), seed=0, verbose=False)
         start = time.perf_counter()
-        completions = [engine.create_completion(prompt, max_tokens=max_new_tokens, temperature=0.0) for prompt in prompts]
+        completions = [engine.create_completion(p, max_tokens=max_new_tokens, temperature=0.0) for p in prompts]
         elapsed = time.perf_counter() - start
     return sum(completion["usage"]["completion_tokens"] for completion in completions) / elapsed
 
@@ -62,6 +62,7 @@ def main() -> None:
     args = parser.parse_args()
 
     prompts = humaneval_prompts(args.prompts)
+    print(f"1-minute load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     generator = TransformersGenerator(args.model, batch_size=len(prompts))
     transformers_tokens_per_second(generator, prompts[:1], max_new_tokens=4)  # warm up kernels and caches
     batched = transformers_tokens_per_second(generator, prompts, args.max_new_tokens)
@@ -72,6 +73,7 @@ def main() -> None:
     llama_cpp = llama_cpp_tokens_per_second(args.model, prompts, args.max_new_tokens)
     if llama_cpp is not None:
         print(f"llama.cpp ({os.cpu_count()} threads), one prompt at a time: {llama_cpp:.1f} tok/s")
+    print(f"1-minute load average at end: {os.getloadavg()[0]:.1f}")
     print(
         json.dumps(
             {

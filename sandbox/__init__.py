@@ -14,7 +14,8 @@ How a job runs. Each worker slot is a long-lived Python fork server inside its o
 that sets resource limits, starts a new session, and runs the harness: for Python, the
 program, then the setup, then each test in the same namespace; for Java, C++ and
 JavaScript, the compiler and then the program. After the job the server kills every
-process left in the sandbox and wipes its writable directories.
+process left in the sandbox and wipes its writable directories. The host keeps the next
+job queued behind the running one, and replaces a worker that dies.
 
 Threat model. The sandbox is built for programs that are wrong, careless, or written to
 game their score, produced by models at scale:

@@ -4,6 +4,7 @@ Each worker gets new user, PID, network, mount, IPC, UTS (and, where possible, c
 namespaces; read-only /usr and a few files of /etc; fresh /proc and /dev; size-capped
 tmpfs mounts on /tmp and /dev/shm as the only writable places; a cleared environment; and,
 when the host process is root, a uid of its own. The fork server is PID 1 in there.
+Needs bubblewrap 0.8 or later (Debian 12's) for --size and --disable-userns.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from .bwrap import BwrapLauncher
 from .config import SandboxConfig
@@ -14,14 +14,13 @@ from .harness.protocol import test_names
 from .harness.text import truncate
 from .verdict import Job, Status, TestResult, Verdict
 from .worker import WorkerLost
-from .worker_pool import WorkerPool
+from .worker_pool import JOBS_PER_WORKER, WorkerPool
 
 _LAUNCHERS = {"bwrap": BwrapLauncher, "docker": DockerLauncher}
 
 # The fork server enforces every time limit itself; the host waits this much longer before
 # it declares a worker hung.
 _HOST_GRACE_S = 10.0
-_JOBS_IN_FLIGHT_PER_WORKER = 2
 
 
 class Sandbox:
@@ -34,45 +33,36 @@ class Sandbox:
         self.config = config or SandboxConfig()
         launcher = _LAUNCHERS[self.config.isolation](self.config)
         self._pool = WorkerPool(launcher.start, self.config.worker_count)
-        self._executor = ThreadPoolExecutor(max_workers=self._pool.size, thread_name_prefix="sandbox")
 
     def run(self, job: Job) -> Verdict:
         request = self._request(job)
-        timeout_s = request["timeout_s"] + _HOST_GRACE_S
-        if job.language != "python":
-            timeout_s += self.config.compile_timeout_s
-        try:
-            reply = self._pool.run(request, timeout_s)
-        except WorkerLost as lost:
-            return _lost_verdict(request, lost)
-        if "unavailable" in reply:
-            raise SandboxUnavailable(reply["unavailable"])
-        return _verdict(reply)
+        return _verdict(request, self._submit(request))
 
     def run_many(self, jobs: Iterable[Job]) -> list[Verdict]:
         """Verdicts in the order of `jobs`, run in parallel on all workers."""
-        verdicts: dict[int, Verdict] = dict(self.imap(jobs))
+        verdicts = dict(self.imap(jobs))
         return [verdicts[index] for index in range(len(verdicts))]
 
     def imap(self, jobs: Iterable[Job]) -> Iterator[tuple[int, Verdict]]:
         """(index in `jobs`, verdict) pairs as jobs finish; `jobs` is consumed lazily."""
         numbered = enumerate(jobs)
-        window = self._pool.size * _JOBS_IN_FLIGHT_PER_WORKER
-        in_flight: dict[Future, int] = {}
+        window = self._pool.size * (JOBS_PER_WORKER + 1)  # enough to keep every worker fed
+        in_flight: dict[Future, tuple[int, dict]] = {}
 
         def submit(batch: Iterable[tuple[int, Job]]) -> None:
             for index, job in batch:
-                in_flight[self._executor.submit(self.run, job)] = index
+                request = self._request(job)
+                in_flight[self._submit(request)] = (index, request)
 
         submit(itertools.islice(numbered, window))
         while in_flight:
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             submit(itertools.islice(numbered, len(done)))
             for future in done:
-                yield in_flight.pop(future), future.result()
+                index, request = in_flight.pop(future)
+                yield index, _verdict(request, future)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
         self._pool.close()
 
     def __enter__(self) -> Sandbox:
@@ -93,18 +83,30 @@ class Sandbox:
             "memory_mb": job.memory_mb or self.config.memory_mb,
         }
 
+    def _submit(self, request: dict) -> Future:
+        timeout_s = request["timeout_s"] + _HOST_GRACE_S
+        if request["language"] != "python":
+            timeout_s += self.config.compile_timeout_s
+        return self._pool.submit(request, timeout_s)
 
-def _verdict(reply: dict) -> Verdict:
-    tests = tuple(TestResult(test["name"], test["passed"], test["message"]) for test in reply["tests"])
-    status = Status(reply["status"])
+
+def _verdict(request: dict, reply: Future) -> Verdict:
+    try:
+        answer = reply.result()
+    except WorkerLost as lost:
+        return _lost_verdict(request, lost)
+    if "unavailable" in answer:
+        raise SandboxUnavailable(answer["unavailable"])
+    tests = tuple(TestResult(test["name"], test["passed"], test["message"]) for test in answer["tests"])
+    status = Status(answer["status"])
     return Verdict(
         passed=status is Status.PASSED and bool(tests) and all(test.passed for test in tests),
         status=status,
         tests=tests,
-        message=reply["message"],
-        time_s=reply["time_s"],
-        peak_memory_mb=reply["peak_memory_mb"],
-        details=reply["details"],
+        message=answer["message"],
+        time_s=answer["time_s"],
+        peak_memory_mb=answer["peak_memory_mb"],
+        details=answer["details"],
     )
 
 

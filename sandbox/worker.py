@@ -63,7 +63,7 @@ class Worker:
         self._channel = channel
         try:
             channel.send(harness_bundle() + protocol.encode(settings))
-            report = self._receive(time.monotonic() + START_TIMEOUT_S)
+            report = self.receive(time.monotonic() + START_TIMEOUT_S)
         except (WorkerLost, OSError) as error:
             diagnostics = channel.diagnostics()
             channel.close()
@@ -74,23 +74,21 @@ class Worker:
             channel.close()
             raise SandboxUnavailable(f"the sandbox worker failed its self-check: {problem}. {fix_hint}")
 
-    def run(self, request: dict, timeout_s: float) -> dict:
-        """Send one job and wait for its verdict, at most `timeout_s`."""
-        try:
-            self._channel.send(protocol.encode(request))
-        except OSError as error:
-            raise WorkerLost(f"the worker stopped accepting jobs ({error})") from error
-        return self._receive(time.monotonic() + timeout_s)
+    def send(self, request: dict) -> None:
+        """Queue a job; the worker runs jobs in the order they were sent. OSError if it is gone."""
+        self._channel.send(protocol.encode(request))
+
+    def receive(self, deadline: float) -> dict:
+        """The reply to the oldest job not yet answered; WorkerLost if it does not come by
+        `deadline` (time.monotonic) or the worker is gone."""
+        (size,) = protocol.HEADER.unpack(self._channel.receive(protocol.HEADER.size, deadline))
+        return protocol.decode(self._channel.receive(size, deadline))
 
     def diagnostics(self) -> str:
         return self._channel.diagnostics()
 
     def close(self) -> None:
         self._channel.close()
-
-    def _receive(self, deadline: float) -> dict:
-        (size,) = protocol.HEADER.unpack(self._channel.receive(protocol.HEADER.size, deadline))
-        return protocol.decode(self._channel.receive(size, deadline))
 
 
 def isolation_problem(report: dict) -> str | None:

@@ -3,10 +3,11 @@
 `execution.build_job` appends a completion to the prompt. Instruct models restate the whole
 function (or, in Java, the whole class) instead of continuing it. Python tolerates that: the
 restated function replaces the prompt's. Java, C++ and JavaScript do not: MultiPL-E's prompt
-opens the function and its test program closes it, so only the body may come between. This
-module cuts the body of the entry point's definition out of the code; code that does not
-define the entry point is taken as a continuation and cut at the problem's stop tokens, as
-MultiPL-E's own harness does. Helpers the model defines beside the entry point are lost.
+opens the function, so only its body may follow, and its closing brace where the test program
+does not bring one (JavaScript's). This module cuts the body of the entry point's definition out
+of the code; code that does not define the entry point is taken as a continuation and cut at
+the problem's stop tokens, as MultiPL-E's own harness does. Helpers the model defines beside
+the entry point are lost.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def completion_for(problem: Problem, code: str) -> str:
     body = function_body(code, problem.entry_point) if problem.entry_point else None
     if body is None:
         return truncate_at_stop(code, problem.stop_tokens)
-    return body.rstrip() + "\n"
+    closes_function = problem.test_program.lstrip().startswith("}")
+    return body.rstrip() + ("\n" if closes_function else "\n}\n")
 
 
 def function_body(code: str, name: str) -> str | None:

@@ -209,7 +209,7 @@ class EvaluateParams(Section):
     candidates: tuple[str, ...] = ("sft", "ppo")
     skip_missing: bool = False  # a model whose checkpoint is absent: skipped, or an error
     max_problems: int = Field(0, ge=0)  # per evaluation set, the first ones; 0: all
-    shots: int = Field(3, ge=0, le=3)  # k-shot examples (Python) in the Python solve prompt
+    shots: int = Field(0, ge=0, le=3)  # k-shot examples in Python solve prompts; SFT trains 0-shot
     n: int = Field(100, ge=1)
     ks: tuple[int, ...] = Field((1, 10), validate_default=True)
     temperature: float = Field(0.8, ge=0)  # initial samples and refinements

@@ -28,12 +28,11 @@ def encoder_location(name: str) -> str:
 class SentenceEncoder:
     """A sentence-transformers model that maps texts to one embedding row each."""
 
-    def __init__(self, name: str = MINILM, batch_size: int = 32, device: str | None = None):
+    def __init__(self, name: str = MINILM, batch_size: int = 32):
         from sentence_transformers import SentenceTransformer
 
-        self.name = name
         self.batch_size = batch_size
-        self.model = SentenceTransformer(encoder_location(name), device=device)
+        self.model = SentenceTransformer(encoder_location(name))  # on the GPU when there is one
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)

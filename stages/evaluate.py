@@ -57,7 +57,9 @@ def models_to_evaluate(cfg: EvaluateParams, policy: str) -> dict[str, str]:
 def run(params: Params) -> dict:
     cfg = params.evaluate
     sets = {name: problems[: cfg.max_problems or None] for name, problems in evaluation_sets(params.data).items()}
-    promotion_set = cfg.promotion_benchmark or next(iter(sets), "")
+    if not sets:
+        raise ValueError("data.evaluate: no evaluation set")
+    promotion_set = cfg.promotion_benchmark or next(iter(sets))
     if promotion_set not in sets:
         raise ValueError(f"evaluate.promotion_benchmark: {promotion_set!r} is not one of data.evaluate's sets {list(sets)}")
     models = models_to_evaluate(cfg, params.models.policy)

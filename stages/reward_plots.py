@@ -63,6 +63,7 @@ def _draw(axes, panel: Panel, rows: list[dict]) -> None:
         edges = np.linspace(lo, hi, BINS + 1)
         labels = [f"correct refinement ({len(correct)})", f"wrong refinement ({len(wrong)})"]
         axes.hist([correct, wrong], bins=edges, color=[CORRECT, WRONG], label=labels)
+        axes.set_ylim(0, axes.get_ylim()[1] * 1.4)  # headroom for the legend
     else:
         axes.text(0.5, 0.5, "no data", ha="center", va="center", transform=axes.transAxes)
     if panel.marker is not None:

@@ -7,6 +7,8 @@ examples (their `labels` are used as they are), with LoRA merged into the base a
 full fine-tuning (`sft.method`). Conversations longer than `sft.max_length` are left out, never
 cut. Trainer checkpoints go to `data/.checkpoints/sft/`; a killed run resumes from the last one
 when the inputs and settings are unchanged, and starts over otherwise.
+The checkpoint is registered as a version of `evaluate.registered_model` in MLflow (once per
+checkpoint content); the `evaluate` stage decides which version becomes the champion.
 Outputs: `models/sft/` (a plain Hugging Face checkpoint with its tokenizer), `metrics/sft.json`.
 """
 
@@ -29,7 +31,8 @@ from stages.config import Params, SftParams, load_params
 from stages.execute_filter import OUT as EXECUTIONS
 from stages.models import resolve_model
 from stages.records import Execution, VerifiedRefinement
-from stages.sft_data import FORMATS, build_examples, cap_per_format, tokenize_example, unique
+from stages.registry import find_version, register
+from stages.sft_data import FORMATS, IGNORE_INDEX, build_examples, cap_per_format, tokenize_example, unique
 from stages.stage_io import CHECKPOINTS, PROBLEMS, publish_metrics, read_problems, read_records
 from stages.tracking import stage_run
 from stages.verify import OUT as VERIFY
@@ -75,7 +78,7 @@ def training_examples(params: Params, tokenizer: PreTrainedTokenizerBase) -> tup
         "duplicates": len(examples) - len(distinct),
         "too_long": len(chosen) - len(rows),
         "examples": _by_format(kept),
-        "answer_tokens": sum(label != -100 for row in rows for label in row["labels"]),
+        "answer_tokens": sum(label != IGNORE_INDEX for row in rows for label in row["labels"]),
     }
     return rows, counts
 
@@ -104,7 +107,6 @@ def trainer_config(cfg: SftParams, output_dir: Path) -> SFTConfig:
         save_steps=cfg.save_steps,
         save_total_limit=1,
         report_to="none",  # LogToMlflow logs into the stage's own MLflow run
-        disable_tqdm=False,
     )
 
 
@@ -181,6 +183,7 @@ def run(params: Params) -> dict:
         "resumed_from_step": resumed_step,
         "train_loss": round(sum(losses) / len(losses), 4),
         "final_loss": round(losses[-1], 4),
+        # per optimizer step of this run, checkpoint saving included
         "seconds_per_step": round(result.metrics["train_runtime"] / max(steps - resumed_step, 1), 2),
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -189,8 +192,13 @@ def run(params: Params) -> dict:
 def main() -> None:
     params = load_params()
     tracked = {"models.policy": params.models.policy, "sft": params.sft.model_dump()}
-    with stage_run("sft", tracked, params.tracking.uri):
-        publish_metrics("sft", run(params))
+    with stage_run("sft", tracked, params.tracking.uri) as mlflow_run:
+        metrics = run(params)
+        name = params.evaluate.registered_model
+        metrics["registered_version"] = int(
+            find_version(OUT, name=name) or register(OUT, "sft", mlflow_run.info.run_id, name=name)
+        )
+        publish_metrics("sft", metrics)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ TOKENIZER_CORPUS = [
 ] * 20
 
 
-def build_tiny_tokenizer():
-    """A byte-level BPE with ChatML special tokens and template, trained on a few lines of code."""
+def build_tiny_tokenizer(corpus=TOKENIZER_CORPUS, vocab_size: int = 320):
+    """A byte-level BPE with ChatML special tokens and template, trained on a few lines of code
+    (or on `corpus`, so that its texts take few tokens)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -24,11 +25,11 @@ def build_tiny_tokenizer():
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=320,
+        vocab_size=vocab_size,
         special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    backend.train_from_iterator(TOKENIZER_CORPUS, trainer)
+    backend.train_from_iterator(corpus, trainer)
     return PreTrainedTokenizerFast(
         tokenizer_object=backend, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=CHATML
     )

@@ -14,7 +14,8 @@ A value is trusted when its exact type (not a subclass) is a built-in value type
 built-in container whose contents are trusted, recursively. Those types are immutable C
 types, so comparing them runs code the program cannot replace. Anything else (an object
 whose `__eq__` always returns True, an `int` subclass, a list holding such an object) fails
-the check with a message naming its type. A cost of this: tests that compare instances of
+the check with a message naming its type. An exact `collections.Counter` (a Python class,
+so patchable) is compared as the plain dict it holds. A cost of this: tests that compare instances of
 classes (even ones the test defines) fail; such tests must compare built-in values.
 
 The helpers reach the test as arguments of a wrapper function, so test code holds them in
@@ -28,6 +29,7 @@ import collections
 import functools
 import importlib
 import operator
+import re
 from collections.abc import Callable
 from types import CodeType
 from typing import NamedTuple
@@ -45,7 +47,8 @@ HELPER_NAMES = (
     "_ledex_import_star",
 )
 
-TRUSTED_SCALARS = (type(None), bool, int, float, complex, str, bytes, bytearray, range, type)
+# re.Match is a C type that cannot be subclassed or patched; its truth value is always True.
+TRUSTED_SCALARS = (type(None), bool, int, float, complex, str, bytes, bytearray, range, type, re.Match)
 TRUSTED_SEQUENCES = (list, tuple, set, frozenset, collections.deque)
 TRUSTED_MAPPINGS = (dict, collections.OrderedDict, collections.defaultdict)
 # Value types of these modules are trusted when the tests import the module (then it is
@@ -108,7 +111,8 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
         scalars += [getattr(module, name) for name in TRUSTED_MODULE_SCALARS[module_name]]
     type_, id_, bool_, str_, repr_, zip_, vars_, getattr_ = type, id, bool, str, repr, zip, vars, getattr
     assertion_error, base_exception = AssertionError, BaseException
-    keys, values = dict.keys, dict.values
+    keys, values, items, dict_ = dict.keys, dict.values, dict.items, dict
+    counter = collections.Counter  # held here, so its identity cannot be reused
     import_module, shorten = importlib.import_module, truncate
     eq, ne, lt, le, gt, ge, contains = (
         operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge, operator.contains,
@@ -118,11 +122,11 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
         "in": lambda item, container: contains(container, item),
         "not in": lambda item, container: not contains(container, item),
     }  # fmt: skip
-    # Types are looked up by id: a metaclass can make a class compare equal to `int`.
-    scalar_ids = frozenset(id(kind) for kind in scalars)
-    sequence_ids = frozenset(id(kind) for kind in TRUSTED_SEQUENCES)
-    mapping_ids = frozenset(id(kind) for kind in TRUSTED_MAPPINGS)
-    container_ids = sequence_ids | mapping_ids
+    # Types are looked up by id, since a metaclass can make a class compare equal to `int`;
+    # the dicts' values keep the types alive, so that no other object can take their ids.
+    scalar_ids = {id(kind): kind for kind in scalars}
+    mapping_ids = {id(kind): kind for kind in TRUSTED_MAPPINGS}
+    container_ids = {id(kind): kind for kind in TRUSTED_SEQUENCES + TRUSTED_MAPPINGS}
     trusted = object()
 
     def untrusted_part(value: object) -> object:
@@ -154,11 +158,17 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
     def value_repr(value: object) -> str:
         return shorten(repr_(value), _VALUE_REPR_LIMIT)
 
+    def plain(value: object) -> object:
+        """An exact Counter (a Python class, so patchable) compares as the dict it holds,
+        read through dict's own C methods; like `Counter == dict` does, zero counts count."""
+        return dict_(items(value)) if type_(value) is counter else value
+
     def compare(symbol: str, left: object, right: object) -> bool:
         if symbol == "is":
             return left is right
         if symbol == "is not":
             return left is not right
+        left, right = plain(left), plain(right)
         for operand in (left, right):
             part = untrusted_part(operand)
             if part is not trusted:
@@ -193,6 +203,7 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
             raise failure(source, message)
 
     def expect_compare(left, symbol, right, source, labels, message) -> None:
+        left, right = plain(left), plain(right)
         for label, operand in zip_(labels, (left, right)):
             part = untrusted_part(operand)
             if part is not trusted:

@@ -50,7 +50,6 @@ class Outcome(NamedTuple):
     stdout: bytes
     stderr: bytes
     reports: bytes  # raw lines from the private report channel
-    elapsed_s: float
     peak_memory_mb: float
 
     def describe_exit(self) -> str:
@@ -69,7 +68,7 @@ def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_pat
     pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, reports
     for stream in (sys.stdout, sys.stderr):  # the child inherits these objects: empty them
         stream.flush()
-    start = time.monotonic()
+    deadline = time.monotonic() + limits.timeout_s
     pid = os.fork()
     if pid == 0:
         _start_child(body, workdir, limits, stdin_path, [write for _, write in pipes])
@@ -81,7 +80,6 @@ def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_pat
     open_fds = set(captured)
     pidfd = os.pidfd_open(pid)
     try:
-        deadline = start + limits.timeout_s
         exited = False
         while not (exited or output_exceeded):
             remaining = deadline - time.monotonic()
@@ -98,7 +96,6 @@ def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_pat
         if not exited:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
-        elapsed = time.monotonic() - start
         kill_leftovers()
         while open_fds:  # every writer is dead now, so this ends at end-of-file
             for fd in list(open_fds):
@@ -116,7 +113,6 @@ def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_pat
         stdout=bytes(captured[stdout_fd][: limits.output_limit_bytes]),
         stderr=bytes(captured[stderr_fd][: limits.output_limit_bytes]),
         reports=bytes(captured[reports_fd][:_REPORT_LIMIT_BYTES]),
-        elapsed_s=elapsed,
         peak_memory_mb=usage.ru_maxrss / 1024,
     )
 

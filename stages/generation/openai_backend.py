@@ -18,8 +18,8 @@ MAX_SERVER_STOPS = 4  # OpenAI's own API rejects more; the rest are applied to t
 class OpenAIGenerator:
     """Chat requests go to /chat/completions, raw prompts to /completions, `max_concurrency` at a time.
 
-    Responses with status 408/409/429/5xx and connection errors or timeouts are retried up to
-    `max_retries` times, waiting `backoff_s`, then twice as long each time. A server that returns
+    Responses with a status in RETRYABLE_STATUS, dropped connections and timeouts are retried up
+    to `max_retries` times, waiting `backoff_s`, then twice as long each time. A server that returns
     fewer than n choices (some ignore n) is asked again for the rest.
     """
 

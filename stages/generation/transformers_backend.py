@@ -59,7 +59,7 @@ class TransformersGenerator:
         inputs = self.tokenizer.pad({"input_ids": token_ids}, return_tensors="pt").to(self.model.device)
         prompt_length = inputs["input_ids"].shape[1]
         greedy = params.temperature == 0
-        stopping = StoppingCriteriaList([StopOnStrings(self.tokenizer, params.stop, prompt_length)] if params.stop else [])
+        stop_on_strings = [StopOnStrings(self.tokenizer, params.stop, prompt_length)] if params.stop else []
         # only temperature and top_p shape sampling, whatever defaults the checkpoint's generation_config has
         sampling = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
         output = self.model.generate(
@@ -68,7 +68,7 @@ class TransformersGenerator:
             repetition_penalty=1.0,
             max_new_tokens=params.max_new_tokens,
             num_return_sequences=1 if greedy else params.n,
-            stopping_criteria=stopping,
+            stopping_criteria=StoppingCriteriaList(stop_on_strings),
             pad_token_id=self.tokenizer.pad_token_id,
         )
         decoded = self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)

@@ -141,12 +141,15 @@ def test_leftover_processes_and_files_do_not_survive_the_job(lone_sandbox):
 def test_a_lost_worker_fails_its_job_and_is_replaced(still_scores_right):
     uid = 23456
     with Sandbox(SandboxConfig(workers=1, uid_base=uid)) as sandbox:
+        sleeper = Job("python", "import time\ntime.sleep(30)\n", test_cases=("assert True",), timeout_s=20)
+        queued = Job("python", "x = 1", test_cases=("assert x == 1",))
         killer = threading.Timer(1.0, _kill_processes_of, args=(uid,))
         killer.start()
-        verdict = sandbox.run(Job("python", "import time\ntime.sleep(30)\n", test_cases=("assert True",), timeout_s=20))
+        lost, after = sandbox.run_many([sleeper, queued])
         killer.join()
-        assert not verdict.passed and verdict.status is Status.RUNTIME_ERROR
-        assert "worker" in verdict.message and "lost" in verdict.message
+        assert not lost.passed and lost.status is Status.RUNTIME_ERROR
+        assert "worker" in lost.message and "lost" in lost.message
+        assert after.passed  # it was queued behind the lost job, and ran on the new worker
         still_scores_right(sandbox)
 
 

@@ -30,7 +30,8 @@ CPP = {
             assert(add(-1, 1) == 0);
         }
     """),
-    "stdin": "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << std::endl; }\n",
+    "stdin": "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << '\\n'; }\n",
+    "memory bomb": "#include <vector>\nint main() { std::vector<char*> v; for (;;) v.push_back(new char[1 << 24]); }\n",
 }
 JAVA_HEADER = "import java.util.*;\nimport org.javatuples.*;\nclass Problem {\n"
 JAVA = {
@@ -42,6 +43,15 @@ JAVA = {
             public static void main(String[] args) {
                 assert(add(1l, 2l).equals(Pair.with(3l, 0l)));
                 assert(add(-1l, 1l).equals(Pair.with(0l, 0l)));
+            }
+        }
+    """),
+    "memory bomb": dedent("""\
+        import java.util.*;
+        public class Main {
+            public static void main(String[] args) {
+                List<long[]> blocks = new ArrayList<>();
+                while (true) blocks.add(new long[1 << 20]);
             }
         }
     """),
@@ -65,6 +75,7 @@ JS = {
         assert.deepEqual(add(1, 2), 3);
         assert.deepEqual(add(-1, 1), 0);
     """),
+    "memory bomb": "const blocks = [];\nwhile (true) blocks.push(new Array(1e6).fill(1));\n",
     "stdin": dedent("""\
         const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);
         console.log(a + b);
@@ -109,6 +120,12 @@ def test_stdin_cases(sandbox, name):
     assert verdict.status is Status.FAILED
     assert [test.passed for test in verdict.tests] == [True, True, False]
     assert "expected: '3'" in verdict.tests[2].message
+
+
+@pytest.mark.parametrize("name", LANGUAGES)
+def test_memory_bombs(sandbox, name):
+    verdict = sandbox.run(Job(name, PROGRAMS[name]["memory bomb"], io_cases=(("", ""),), memory_mb=256))
+    assert verdict.status is Status.MEMORY and not verdict.passed, verdict.message
 
 
 def test_other_languages_take_a_test_program_not_test_cases():

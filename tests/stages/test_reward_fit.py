@@ -15,6 +15,7 @@ from stages import reward_fit
 from stages.benchmarks import Problem
 from stages.config import ConfigError, Params, RewardFitParams, load_params
 from stages.jsonl import read_jsonl, write_jsonl
+from stages.reward_model import PreferenceError
 from stages.rewards import ExplanationProjection, code_reward, s_cb
 from stages.severity import SeverityWeights
 from stages.stage_io import write_problems
@@ -234,3 +235,20 @@ def test_projection_is_fitted_when_both_outcomes_have_enough_explanations():
     same = [(0.8, True)] * 10 + [(0.8, False)] * 10
     projection, info = reward_fit.fit_projection(same, RewardFitParams(min_fit_points=10))
     assert info["source"] == "paper" and info["reason"].startswith("cannot fit")
+
+
+def test_a_malformed_preference_file_fails_before_any_scoring(tmp_path, monkeypatch):
+    write_inputs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data/feedback").mkdir()
+    (tmp_path / "data/feedback/preferences.jsonl").write_text('{"prompt": "p", "chosen": "a", "rejected": "b"}\n{"prompt": "p"}\n')
+    with pytest.raises(PreferenceError, match=r"^data/feedback/preferences.jsonl:2: 'chosen' must be a non-empty string"):
+        reward_fit.run(Params(reward_fit=RewardFitParams(codebleu_workers=1)))
+    assert not (tmp_path / "data/.checkpoints").exists()
+
+
+def test_codebleu_in_worker_processes_equals_in_process():
+    jobs = [([ALMOST, FIXED], [FIXED, FIXED_TOO], "python"), ([BROKEN], [FIXED], "python"), ([FIXED_TOO], [], "python")]
+    in_process = [reward_fit.code_similarities(job) for job in jobs]
+    assert list(reward_fit._map(reward_fit.code_similarities, jobs, workers=2)) == in_process
+    assert in_process[2] == {FIXED_TOO: 0.0}

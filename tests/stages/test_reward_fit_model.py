@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from transformers import AutoModelForSequenceClassification
 
 from stages import reward_model
 from stages.config import RewardFitParams
-from stages.reward_fit import fit_reward_model
+from stages.reward_fit import fit_reward_model, read_expert_preferences
 from stages.reward_model import PreferenceError, PreferencePair, held_out_accuracy, read_preferences, split_held_out
 from stages.severity import SeverityWeights
 
@@ -40,12 +41,13 @@ def test_reward_trainer_fits_a_tiny_model_and_reports_held_out_accuracy(tmp_path
                                reward_model_learning_rate=1e-3, reward_model_max_length=256, held_out_fraction=0.25)
     write_preferences(settings.preferences, preference_rows(8))
 
-    result = fit_reward_model(settings, SEVERITY)
+    result = fit_reward_model(read_expert_preferences(settings, SEVERITY), settings, SEVERITY)
 
     assert result["status"] == "trained" and result["severity_margins"] is True
     assert (result["pairs"], result["train_pairs"], result["held_out_pairs"]) == (8, 6, 2)
-    print(result)
     assert 0.0 <= result["held_out_accuracy"] <= 1.0
+    # the pairs share one good and one bad answer: the model learns them and ranks unseen prompts right
+    assert result["train_loss"] < math.log(2) and result["held_out_accuracy"] == 1.0
     assert json.loads((tmp_path / "models/reward_model/status.json").read_text()) == result
     model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "models/reward_model")
     assert model.config.num_labels == 1
@@ -93,6 +95,6 @@ def test_too_few_preferences_skip_training(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = RewardFitParams()
     write_preferences(settings.preferences, preference_rows(1))
-    result = fit_reward_model(settings, SEVERITY)
+    result = fit_reward_model(read_expert_preferences(settings, SEVERITY), settings, SEVERITY)
     assert result == {"status": "skipped", "reason": "1 preference pair(s) in data/feedback/preferences.jsonl, need 2"}
     assert reward_model.read_preferences(settings.preferences, SEVERITY)[0].severity == "syntax"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import mlflow
 import pytest
 import torch
 import yaml
+from mlflow import MlflowClient
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 from trl import SFTTrainer
@@ -14,8 +17,10 @@ from trl import SFTTrainer
 from stages import sft
 from stages.config import load_params
 from stages.jsonl import write_jsonl
+from stages.registry import checkpoint_digest
 from stages.sft_data import IGNORE_INDEX
 from stages.stage_io import write_problems
+from stages.tracking import EXPERIMENT
 from tests.stages.test_sft_data import CORRECT, PROBLEM, VERIFIED, WRONG
 
 SETTINGS = {
@@ -25,9 +30,15 @@ SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def tracking_uri(tmp_path_factory) -> str:
-    """One MLflow store for the module: creating its tables takes seconds."""
-    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+def tracking_uri(tmp_path_factory):
+    """One MLflow store for the module (creating its tables takes seconds), artifacts beside it."""
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.create_experiment(EXPERIMENT, artifact_location=(root / "mlruns").as_uri())
+    yield uri
+    mlflow.set_tracking_uri(previous)
 
 
 @pytest.fixture
@@ -45,8 +56,8 @@ def workdir(tmp_path, monkeypatch, tiny_qwen2_checkpoint, tracking_uri):
     write_jsonl(sft.WRONG, (row.to_dict() for row in WRONG))
     distinct_fixes = [
         VERIFIED[0],
-        type(VERIFIED[1])(**{**VERIFIED[1].to_dict(), "code": "def add(a, b):\n    return b + a"}),
-        type(VERIFIED[2])(**{**VERIFIED[2].to_dict(), "code": "def add(a, b):\n    return sum((a, b))"}),
+        replace(VERIFIED[1], code="def add(a, b):\n    return b + a"),
+        replace(VERIFIED[2], code="def add(a, b):\n    return sum((a, b))"),
     ]
     write_jsonl(sft.VERIFIED, (row.to_dict() for row in distinct_fixes))
     return tmp_path
@@ -71,6 +82,9 @@ def test_trains_and_publishes_a_plain_merged_checkpoint(workdir, tiny_qwen2_chec
     assert metrics["duplicates"] == 0 and metrics["too_long"] == 0
     assert metrics["steps"] == 3 and metrics["resumed_from_step"] == 0  # ceil(5 examples / batch 2)
     assert metrics["train_loss"] > 0 and metrics["seconds_per_step"] > 0
+    version = MlflowClient().get_model_version("ledex-debugger", str(metrics["registered_version"]))
+    assert version.tags["ledex.stage"] == "sft"
+    assert version.tags["ledex.checkpoint_sha256"] == checkpoint_digest(workdir / "models/sft")
 
     published = sorted(path.name for path in (workdir / "models/sft").iterdir())
     assert "adapter_config.json" not in published and "model.safetensors" in published

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from transformers import AutoTokenizer
 
@@ -84,7 +86,7 @@ def test_each_source_yields_its_formats():
         ([], [verified("toy/0#s1#er0", "explain_refine", "x", sample_id="toy/0#s9")],
          "verified.jsonl: row 1: refinement toy/0#s1#er0 refines sample toy/0#s9, which wrong.jsonl lacks"),
         ([], [VERIFIED[0], verified("toy/0#s1#x0", "rewrite", "")], "verified.jsonl: row 2: .* unknown kind 'rewrite'"),
-        ([], [VerifiedRefinement(**{**VERIFIED[0].to_dict(), "problem_id": "toy/7"})],
+        ([], [replace(VERIFIED[0], problem_id="toy/7")],
          "verified.jsonl: row 1: unknown problem 'toy/7'"),
     ],
 )

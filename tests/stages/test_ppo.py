@@ -1,0 +1,179 @@
+"""Stage `ppo` end to end: a tiny Qwen2 that learned to fix the toy bug, the real sandbox, resumption."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+from stages import ppo
+from stages.generation import GenerationRequest, encode_request
+from stages.jsonl import write_jsonl
+from stages.online_rewards import rl_prompts
+from stages.ppo_trainer import PPOTrainer
+from stages.prompts import explain_refine_answer, fenced
+from stages.stage_io import write_problems
+from tests.conftest import build_tiny_tokenizer
+from tests.stages.test_ppo_rewards import EXPLANATION, FIXED_CODE, PROBLEM, PROBLEMS, VERIFIED, WRONG
+
+SETTINGS = {
+    "method": "full", "steps": 2, "batch_size": 2, "mini_batch_size": 1, "ppo_epochs": 2, "learning_rate": 1e-3,
+    "max_new_tokens": 64, "checkpoint_every": 1, "timeout_s": 5,
+}
+ANSWERS = {"refine": fenced(FIXED_CODE, "python"), "explain_refine": explain_refine_answer(EXPLANATION, FIXED_CODE, "python")}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Models this small run fastest on one thread (two spin against each other on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def sft_checkpoint(tmp_path_factory):
+    return train_tiny_sft(tmp_path_factory.mktemp("sft"))
+
+
+def train_tiny_sft(directory):
+    """A tiny Qwen2 trained until it answers both RL prompts of the toy problem as the verified data does,
+    so its samples hold code that the sandbox runs (a random model's would not parse)."""
+    prompts = rl_prompts(PROBLEMS, WRONG, source="wrong.jsonl")
+    template = build_tiny_tokenizer()
+    rendered = [template.apply_chat_template(p.messages, tokenize=False, add_generation_prompt=True) for p in prompts]
+    trained = build_tiny_tokenizer([text + answer for text, answer in zip(rendered, ANSWERS.values())] * 5, 400)
+    config = Qwen2Config(
+        vocab_size=len(trained), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=512, eos_token_id=trained.eos_token_id,
+        pad_token_id=trained.pad_token_id,
+    )
+    trained.save_pretrained(directory)
+    config.save_pretrained(directory)
+    tokenizer = AutoTokenizer.from_pretrained(directory)  # the class the stage will get: it follows config.json
+    examples = [
+        (encode_request(tokenizer, GenerationRequest(messages=p.messages)), tokenizer(ANSWERS[p.kind]).input_ids + [tokenizer.eos_token_id])
+        for p in prompts
+    ]
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / 200)
+    for _ in range(200):
+        for prompt, answer in examples:
+            labels = torch.tensor([[-100] * len(prompt) + answer])
+            model(input_ids=torch.tensor([prompt + answer]), labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        schedule.step()
+    model.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def tracking_uri(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
+def prepare(directory, sft_checkpoint, tracking_uri, monkeypatch) -> None:
+    """The stage's inputs in `directory`, made the working directory."""
+    monkeypatch.chdir(directory)
+    monkeypatch.delenv("LEDEX_PARENT_RUN_ID", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+    (directory / "params.yaml").write_text(yaml.safe_dump({"ppo": SETTINGS}))
+    shutil.copytree(sft_checkpoint, directory / "models/sft")
+    write_problems([PROBLEM])
+    for path in (ppo.WRONG, ppo.VERIFIED):
+        (directory / path).parent.mkdir(parents=True)
+    write_jsonl(directory / ppo.WRONG, (row.to_dict() for row in WRONG))
+    write_jsonl(directory / ppo.VERIFIED, (row.to_dict() for row in VERIFIED))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, sft_checkpoint, tracking_uri):
+    """A whole run: its metrics and its published weights."""
+    directory = tmp_path_factory.mktemp("uninterrupted")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        prepare(directory, sft_checkpoint, tracking_uri, monkeypatch)
+        ppo.main()
+    return json.loads((directory / "metrics/ppo.json").read_text()), load_file(directory / "models/ppo/model.safetensors")
+
+
+def test_ppo_steps_with_online_rewards_and_changes_the_policy(uninterrupted, sft_checkpoint, tracking_uri):
+    metrics, trained = uninterrupted
+    assert metrics["steps"] == 2 and metrics["resumed_from_step"] == 0 and metrics["prompts"] == 2
+    assert metrics["projection"]["source"].startswith("paper default")  # no data/reward_fit/projection.json
+    final = metrics["final"]
+    for name in ("reward_code", "reward_explanation", "kl", "value_loss", "policy_loss", "clip_fraction", "entropy",
+                 "reward_seconds", "step_seconds", "reward_fraction", "S_ut", "S_cb"):
+        assert name in final, name
+    assert metrics["mean"]["S_ut"] > 0  # the sampled refinements ran, and passed, in the sandbox
+    assert 0 < final["reward_fraction"] < 1 and final["entropy"] > 0
+
+    sft = load_file(sft_checkpoint / "model.safetensors")
+    assert trained.keys() == sft.keys()
+    assert any(not torch.equal(trained[name], sft[name]) for name in sft)
+
+    import mlflow
+
+    runs = mlflow.search_runs(experiment_names=["ledex"], filter_string="tags.`ledex.stage` = 'ppo'")
+    client = mlflow.MlflowClient(tracking_uri)
+    history = client.get_metric_history(runs.iloc[-1].run_id, "kl")
+    assert sorted(m.step for m in history) == [0, 1]
+
+
+def test_a_killed_run_resumes_at_the_next_step_and_matches_an_uninterrupted_one(
+    tmp_path, sft_checkpoint, tracking_uri, monkeypatch, uninterrupted
+):
+    prepare(tmp_path, sft_checkpoint, tracking_uri, monkeypatch)
+    real_step = PPOTrainer.step
+    calls = []
+
+    def dies_in_the_second_step(self, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real_step(self, *args)
+
+    monkeypatch.setattr(PPOTrainer, "step", dies_in_the_second_step)
+    with pytest.raises(KeyboardInterrupt):
+        ppo.main()
+    assert ppo.CHECKPOINT.exists() and not ppo.OUT.exists()
+
+    monkeypatch.setattr(PPOTrainer, "step", real_step)
+    ppo.main()
+    metrics = json.loads((tmp_path / "metrics/ppo.json").read_text())
+    assert metrics["resumed_from_step"] == 1 and metrics["steps"] == 2
+    assert not ppo.TRAINER_CHECKPOINTS.exists()  # dropped once the model is published
+    expected_metrics, expected = uninterrupted
+    resumed = load_file(tmp_path / "models/ppo/model.safetensors")
+    for name, tensor in expected.items():
+        torch.testing.assert_close(resumed[name], tensor)
+    assert metrics["final"]["reward_code"] == expected_metrics["final"]["reward_code"]
+    AutoModelForCausalLM.from_pretrained(tmp_path / "models/ppo")  # a plain checkpoint
+
+
+def test_changed_settings_discard_the_checkpoint_and_lora_publishes_merged_weights(
+    tmp_path, sft_checkpoint, tracking_uri, monkeypatch
+):
+    prepare(tmp_path, sft_checkpoint, tracking_uri, monkeypatch)
+    ppo.TRAINER_CHECKPOINTS.mkdir(parents=True)
+    ppo.FINGERPRINT_FILE.write_text("made with other settings")
+    ppo.CHECKPOINT.write_bytes(b"not a checkpoint of these settings")
+    lora = {**SETTINGS, "method": "lora", "lora_r": 4, "lora_alpha": 8, "steps": 1, "learning_rate": 1e-2}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"ppo": lora}))
+    ppo.main()
+    metrics = json.loads((tmp_path / "metrics/ppo.json").read_text())
+    assert metrics["resumed_from_step"] == 0 and metrics["steps"] == 1 and metrics["method"] == "lora"
+    published = sorted(path.name for path in (tmp_path / "models/ppo").iterdir())
+    assert "adapter_config.json" not in published and "tokenizer.json" in published
+    trained, sft = load_file(tmp_path / "models/ppo/model.safetensors"), load_file(sft_checkpoint / "model.safetensors")
+    assert trained.keys() == sft.keys()  # merged: the base model's own weight names
+    changed = [name for name in sft if not torch.equal(trained[name], sft[name])]
+    assert changed and all("proj" in name for name in changed)  # only LoRA-adapted linear layers moved
