@@ -1,12 +1,11 @@
 # The two commands a fresh machine needs: `make run` (the main job) and `make test`.
 # Both create or update .venv and install what they need first (scripts/bootstrap.sh).
-.PHONY: run test bootstrap
+.PHONY: run test
 
-bootstrap:
-	@scripts/bootstrap.sh
-
-run: bootstrap
+run:
+	@scripts/bootstrap.sh dev,models
 	.venv/bin/ledex run
 
-test: bootstrap
+test:
+	@scripts/bootstrap.sh dev
 	.venv/bin/python -m pytest -n 2 -q

@@ -20,6 +20,7 @@ import time
 
 from .config import SandboxConfig
 from .errors import SandboxUnavailable
+from .uid_lease import UidLease, lease_uid
 from .worker import Worker, WorkerLost, harness_command
 
 FIX_HINT = (
@@ -80,7 +81,8 @@ class BwrapLauncher:
         self._argv = bwrap_argv(config, bwrap)
 
     def start(self, slot: int) -> Worker:
-        uid = self._config.uid_base + slot if os.geteuid() == 0 else None
+        lease = lease_uid(self._config.uid_base + slot) if os.geteuid() == 0 else None
+        uid = lease.uid if lease else None
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the channel keeps it and closes it)
         process = subprocess.Popen(
             self._argv,
@@ -95,15 +97,16 @@ class BwrapLauncher:
             extra_groups=[] if uid is not None else None,
             process_group=0,
         )
-        return Worker(_ProcessChannel(process, stderr), self._config.worker_settings(), fix_hint=FIX_HINT)
+        return Worker(_ProcessChannel(process, stderr, lease), self._config.worker_settings(), fix_hint=FIX_HINT)
 
 
 class _ProcessChannel:
-    """The pipes of a bubblewrap process."""
+    """The pipes of a bubblewrap process, and the lease of its uid."""
 
-    def __init__(self, process: subprocess.Popen, stderr) -> None:
+    def __init__(self, process: subprocess.Popen, stderr, lease: UidLease | None) -> None:
         self._process = process
         self._stderr = stderr
+        self._lease = lease
         self._pending = bytearray()
 
     def send(self, data: bytes) -> None:
@@ -138,6 +141,8 @@ class _ProcessChannel:
         self._process.stdin.close()
         self._process.stdout.close()
         self._stderr.close()
+        if self._lease:
+            self._lease.release()
 
     def _describe_exit(self) -> str:
         try:

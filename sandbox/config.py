@@ -21,7 +21,8 @@ class SandboxConfig:
     output_limit_bytes: stdout and stderr of one run together.
     tmpfs_mb: size of each writable tmpfs (/tmp, /dev/shm), the only writable places.
     max_processes: processes and threads of a worker slot, fork server included.
-    uid_base: worker slot `i` runs as uid `uid_base + i` when the host process is root
+    uid_base: worker slot `i` runs as the first uid from `uid_base + i` that no other
+        sandbox on the host holds (see uid_lease.py) when the host process is root
         (otherwise as the host's own uid), so process limits apply per slot.
     python_executable, gxx, javac, java, java_classpath, node: paths inside the sandbox.
         For "bwrap" these are host paths of read-only system directories.

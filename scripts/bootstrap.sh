@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Create or update .venv with the pinned dependencies and, as root, the Debian packages the
 # sandbox needs. Idempotent: a rerun with nothing changed takes about a second.
+# Usage: scripts/bootstrap.sh [EXTRAS]   (default "dev"; the main job uses "dev,models")
 set -euo pipefail
+extras=${1:-dev}
 cd "$(dirname "$0")/.."
 
 debian_packages=(bubblewrap default-jdk-headless libjavatuples-java g++ nodejs)
@@ -34,12 +36,12 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 
 stamp=.venv/.ledex-installed
-wanted=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
+wanted=$( (cat pyproject.toml requirements.lock; echo "$extras") | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
     echo "bootstrap: installing Python dependencies into .venv"
     .venv/bin/python -m pip install -q --upgrade pip
     # torch first, alone: its pin resolves to the CPU wheel on disk instead of pulling CUDA.
     .venv/bin/python -m pip install -q torch==2.13.0
-    .venv/bin/python -m pip install -q -c requirements.lock -e ".[dev]"
+    .venv/bin/python -m pip install -q -c requirements.lock -e ".[$extras]"
     echo "$wanted" >"$stamp"
 fi

@@ -56,7 +56,10 @@ class LogToMlflow(TrainerCallback):
 
 
 def training_examples(params: Params, tokenizer: PreTrainedTokenizerBase) -> tuple[list[dict], dict]:
-    """The tokenized examples, in input order, and how many of each format were found and kept."""
+    """The tokenized examples, in input order, and how many of each format were found and kept.
+
+    Duplicates and conversations over `max_length` tokens are dropped before the per-format cap.
+    """
     cfg = params.sft
     examples = build_examples(
         read_problems(),
@@ -66,21 +69,17 @@ def training_examples(params: Params, tokenizer: PreTrainedTokenizerBase) -> tup
         sources=(str(CORRECT), str(WRONG), str(VERIFIED)),
     )
     distinct = unique(examples)
-    chosen = cap_per_format(distinct, cfg.max_examples_per_format, cfg.seed)
-    rows, kept = [], Counter()
-    for example in chosen:
-        row = tokenize_example(example, tokenizer)
-        if len(row["input_ids"]) <= cfg.max_length:
-            rows.append(row)
-            kept[example.format] += 1
+    rows = {example.id: tokenize_example(example, tokenizer) for example in distinct}
+    fitting = [example for example in distinct if len(rows[example.id]["input_ids"]) <= cfg.max_length]
+    chosen = cap_per_format(fitting, cfg.max_examples_per_format, cfg.seed)
     counts = {
         "examples_found": _by_format(Counter(e.format for e in examples)),
         "duplicates": len(examples) - len(distinct),
-        "too_long": len(chosen) - len(rows),
-        "examples": _by_format(kept),
-        "answer_tokens": sum(label != IGNORE_INDEX for row in rows for label in row["labels"]),
+        "too_long": len(distinct) - len(fitting),
+        "examples": _by_format(Counter(e.format for e in chosen)),
+        "answer_tokens": sum(label != IGNORE_INDEX for e in chosen for label in rows[e.id]["labels"]),
     }
-    return rows, counts
+    return [rows[example.id] for example in chosen], counts
 
 
 def _by_format(counts: Counter) -> dict:

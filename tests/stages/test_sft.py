@@ -11,7 +11,7 @@ import torch
 import yaml
 from mlflow import MlflowClient
 from safetensors.torch import load_file
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTTrainer
 
 from stages import sft
@@ -105,10 +105,10 @@ def test_full_fine_tuning_updates_the_embeddings_too(workdir, tiny_qwen2_checkpo
     assert not torch.equal(trained["model.embed_tokens.weight"], base["model.embed_tokens.weight"])
 
 
-def test_the_trainers_batches_put_the_loss_on_the_answers_only(workdir, tiny_qwen2_checkpoint):
+def test_the_trainers_loss_covers_the_answers_only(workdir, tiny_qwen2_checkpoint):
     write_params(workdir, tiny_qwen2_checkpoint, micro_batch_size=2)  # padded batches
     params = load_params()
-    tokenizer = sft.AutoTokenizer.from_pretrained(tiny_qwen2_checkpoint)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen2_checkpoint)
     rows, _ = sft.training_examples(params, tokenizer)
     trainer = sft.build_trainer(params, tokenizer, rows, workdir / "trainer")
     expected = {tuple(row["input_ids"]): row["labels"] for row in rows}
@@ -118,7 +118,15 @@ def test_the_trainers_batches_put_the_loss_on_the_answers_only(workdir, tiny_qwe
             length = int(mask.sum())
             assert labels[:length].tolist() == expected[tuple(ids[:length].tolist())]
             assert (labels[length:] == IGNORE_INDEX).all()
+            answer = tokenizer.decode(labels[labels != IGNORE_INDEX])
+            assert answer.startswith(("```python\n", "Explanation: ")) and answer.endswith("```<|im_end|>")
             seen += 1
+        with torch.no_grad():  # the trainer's loss: the mean over the labelled (answer) tokens only
+            logits = trainer.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            answer_only = torch.nn.functional.cross_entropy(
+                logits[:, :-1].flatten(0, 1), batch["labels"][:, 1:].flatten(), ignore_index=IGNORE_INDEX
+            )
+            assert torch.allclose(trainer.compute_loss(trainer.model, batch), answer_only, atol=1e-5)
     assert seen == len(rows) == 5
 
 
@@ -155,6 +163,15 @@ def test_a_killed_run_resumes_only_checkpoints_of_its_own_inputs(workdir, tiny_q
     assert metrics["resumed_from_step"] == 2 and metrics["steps"] == 3
     resumed = weights(workdir / "models/sft")
     assert all(torch.allclose(resumed[name], uninterrupted[name], atol=1e-6) for name in uninterrupted)
+
+
+def test_long_conversations_are_left_out_before_the_cap(workdir, tiny_qwen2_checkpoint):
+    write_params(workdir, tiny_qwen2_checkpoint, max_length=400, max_examples_per_format=2)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen2_checkpoint)
+    rows, counts = sft.training_examples(load_params(), tokenizer)
+    assert counts["too_long"] == 1  # the explanation makes explain_refine the longest
+    assert counts["examples"] == {"solve": 1, "refine": 2, "explain_refine": 0} and len(rows) == 3
+    assert all(len(row["input_ids"]) <= 400 for row in rows)
 
 
 def test_no_example_within_max_length_is_an_error(workdir, tiny_qwen2_checkpoint):
