@@ -6,6 +6,10 @@ preset's GGUF itself (quantized), one prompt at a time. Prints each rate, then o
 llama-cpp-python is not installed.
 
     python -m benchmarks.generation_throughput [--model qwen2.5-coder-0.5b-instruct] [--prompts 16]
+
+Rates are wall-clock, so other jobs on the machine lower them (the load average is printed).
+Where the CPUs are shared, OMP_WAIT_POLICY=PASSIVE keeps OpenMP threads (llama.cpp's especially)
+from spinning against each other.
 """
 
 from __future__ import annotations

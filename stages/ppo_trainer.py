@@ -317,7 +317,7 @@ class PPOTrainer:
                 torch.nn.utils.clip_grad_norm_(self.trainable, self.cfg.max_grad_norm)
                 self.optimizer.step()
                 with torch.no_grad():
-                    step_stats["entropy"] = masked_mean(entropy(logits), response_mask.float())
+                    step_stats["entropy"] = masked_mean(entropy(logits / self.cfg.temperature), response_mask.float())
                 for name, value in step_stats.items():
                     stats[name].append(float(value))
         return {name: sum(values) / len(values) for name, values in stats.items()}

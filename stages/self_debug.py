@@ -186,7 +186,7 @@ def score(attempts: Sequence[Attempt], ks: Sequence[int], rounds: int) -> dict:
     result = {"benchmarks": scores, "languages": languages}
     if len(languages) > 1:
         result["cross_language_gap"] = {
-            approach: round(max(row[approach] for row in languages.values()) - min(row[approach] for row in languages.values()), 4)
+            approach: round(max(row[approach] for row in languages.values()) - min(row[approach] for row in languages.values()), 6)
             for approach in (INIT, *REFINEMENTS)
         }
     return result
@@ -224,8 +224,8 @@ def _pass_at_k(samples, kind: str, round_number: int, ks) -> dict[str, float]:
         counts[problem_id][0] += 1
         counts[problem_id][1] += outcome.passed or outcome.fixed_in.get(kind, round_number + 1) <= round_number
     estimates = mean_pass_at_k({p: (n, c) for p, (n, c) in counts.items()}, ks)
-    return {key.replace("@", "_at_"): round(value, 4) for key, value in estimates.items()}
+    return {key.replace("@", "_at_"): round(value, 6) for key, value in estimates.items()}
 
 
 def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+    return round(part / whole, 6) if whole else None

@@ -82,9 +82,9 @@ def test_scores_follow_the_script(workdir):
     assert (humaneval["problems"], humaneval["samples"], humaneval["wrong"]) == (2, 4, 3)
     assert humaneval["init"] == {"pass_at_1": 0.25, "pass_at_2": 0.5}
     refine, explain_refine = humaneval["refine"], humaneval["explain_refine"]
-    assert refine["round_1"] == {"pass_at_1": 0.5, "pass_at_2": 0.5, "refinement_rate": 0.3333}
-    assert refine["round_2"] == {"pass_at_1": 0.75, "pass_at_2": 1.0, "refinement_rate": 0.6667}
-    assert explain_refine["round_1"] == {"pass_at_1": 0.75, "pass_at_2": 1.0, "refinement_rate": 0.6667}
+    assert refine["round_1"] == {"pass_at_1": 0.5, "pass_at_2": 0.5, "refinement_rate": 0.333333}
+    assert refine["round_2"] == {"pass_at_1": 0.75, "pass_at_2": 1.0, "refinement_rate": 0.666667}
+    assert explain_refine["round_1"] == {"pass_at_1": 0.75, "pass_at_2": 1.0, "refinement_rate": 0.666667}
     assert explain_refine["round_2"] == {"pass_at_1": 1.0, "pass_at_2": 1.0, "refinement_rate": 1.0}
     # refinements: 3 + 2 refine-only (one NameError, two unparsed), 3 + 1 explain-then-refine
     assert (refine["refinements"], refine["hallucination_rate"]) == (5, 0.2)

@@ -42,8 +42,8 @@ class FakeOpenAIHandler(BaseHTTPRequestHandler):
             script.max_in_flight = max(script.max_in_flight, script.in_flight)
         try:
             time.sleep(script.delay_s + (1.0 if failure == "slow" else 0.0))
-            if failure == "drop":
-                self.close_connection = True  # no response at all: the client sees a protocol error
+            if failure in ("drop", "slow"):
+                self.close_connection = True  # no response: a dropped connection, or the client's own timeout
             elif failure in ("503", "429"):
                 self.respond(int(failure), {"error": {"message": "try again"}})
             else:
