@@ -6,22 +6,11 @@ import importlib.util
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from stages.generation import GenerationRequest, SamplingParams, encode_request, make_generator, truncate_at_stop
 from stages.generation.transformers_backend import StopOnStrings
 from stages.models import unavailable_reason
 
-CHATML = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-CORPUS = [
-    "def add(a, b):\n    return a + b\n",
-    "def is_even(n):\n    return n % 2 == 0\n",
-    "Write a function that reverses a string. Explain why the code is wrong.",
-] * 20
 PROMPTS = [
     GenerationRequest(prompt="def add(a, b):\n"),
     GenerationRequest(prompt="Write a function that reverses a string and explains why the code is wrong"),
@@ -31,47 +20,9 @@ PROMPTS = [
 ]
 
 
-def build_tiny_tokenizer() -> PreTrainedTokenizerFast:
-    """A byte-level BPE with ChatML special tokens and template, trained on a few lines of code."""
-    backend = Tokenizer(models.BPE())
-    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    backend.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=320,
-        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    backend.train_from_iterator(CORPUS, trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=CHATML
-    )
-
-
 @pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tiny-qwen2")
-    tokenizer = build_tiny_tokenizer()
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        initializer_range=0.5,  # peaked logits, so greedy choices are not near-ties
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    Qwen2ForCausalLM(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def generator(tiny_checkpoint):
-    return make_generator("transformers", str(tiny_checkpoint), batch_size=4, device="cpu")
+def generator(tiny_qwen2_checkpoint):
+    return make_generator("transformers", str(tiny_qwen2_checkpoint), batch_size=4, device="cpu")
 
 
 def test_batched_greedy_equals_one_by_one(generator):
