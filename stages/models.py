@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
@@ -192,3 +193,19 @@ def convert_preset(preset: Preset, checkpoint: Path) -> Path:
             tokenizer.save_pretrained(staged)
             staged.rename(checkpoint)
     return checkpoint
+
+
+def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path) -> None:
+    """A plain checkpoint (any LoRA adapter merged in) with its tokenizer, renamed into place,
+    so `out` holds a complete model or none."""
+    from peft import PeftModel
+
+    if isinstance(model, PeftModel):
+        model = model.merge_and_unload()
+    model.config.use_cache = True
+    staged = out.with_name(out.name + ".partial")
+    shutil.rmtree(staged, ignore_errors=True)
+    model.save_pretrained(staged)
+    tokenizer.save_pretrained(staged)
+    shutil.rmtree(out, ignore_errors=True)
+    staged.rename(out)

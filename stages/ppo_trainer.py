@@ -17,7 +17,6 @@ adapters switched off.
 from __future__ import annotations
 
 import bisect
-import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -30,7 +29,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 
 from stages.config import PpoParams
-from stages.models import load_model_and_tokenizer
+from stages.models import load_model_and_tokenizer, save_checkpoint
 from stages.value_head import PolicyWithValue, response_outputs
 
 
@@ -354,16 +353,7 @@ class PPOTrainer:
 
     def save_pretrained(self, out: Path) -> None:
         """The policy as a plain checkpoint (LoRA merged in) with its tokenizer, renamed into place."""
-        lm = self.policy.lm
-        if self.cfg.method == "lora":
-            lm = lm.merge_and_unload()
-        lm.config.use_cache = True
-        staged = out.with_name(out.name + ".partial")
-        shutil.rmtree(staged, ignore_errors=True)
-        lm.save_pretrained(staged)
-        self.tokenizer.save_pretrained(staged)
-        shutil.rmtree(out, ignore_errors=True)
-        staged.rename(out)
+        save_checkpoint(self.policy.lm, self.tokenizer, out)
 
 
 def _timed(function, *args):

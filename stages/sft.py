@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
-from peft import LoraConfig, PeftModel
+from peft import LoraConfig
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
@@ -29,7 +29,7 @@ from trl import SFTConfig, SFTTrainer
 from stages.checkpoint import fingerprint
 from stages.config import Params, SftParams, load_params
 from stages.execute_filter import OUT as EXECUTIONS
-from stages.models import resolve_model
+from stages.models import resolve_model, save_checkpoint
 from stages.records import Execution, VerifiedRefinement
 from stages.registry import find_version, register
 from stages.sft_data import FORMATS, IGNORE_INDEX, build_examples, cap_per_format, tokenize_example, unique
@@ -141,20 +141,6 @@ def checkpoint_dir(inputs: str) -> Path:
     return TRAINER_CHECKPOINTS
 
 
-def save_merged(trainer: SFTTrainer, out: Path) -> None:
-    """The trained weights (LoRA merged into the base) and the tokenizer, written to `out` at once."""
-    model = trainer.model
-    if isinstance(model, PeftModel):
-        model = model.merge_and_unload()
-    model.config.use_cache = True
-    staged = out.with_name(out.name + ".partial")
-    shutil.rmtree(staged, ignore_errors=True)
-    model.save_pretrained(staged)
-    trainer.processing_class.save_pretrained(staged)
-    shutil.rmtree(out, ignore_errors=True)
-    staged.rename(out)
-
-
 def run(params: Params) -> dict:
     cfg = params.sft
     started = time.perf_counter()
@@ -171,7 +157,7 @@ def run(params: Params) -> dict:
     resumed_step = int(Path(resume_from).name.split("-")[-1]) if resume_from else 0
     result = trainer.train(resume_from_checkpoint=resume_from)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    save_merged(trainer, OUT)
+    save_checkpoint(trainer.model, trainer.processing_class, OUT)
     shutil.rmtree(output_dir)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     steps = trainer.state.global_step

@@ -46,7 +46,7 @@ def answer(messages: list[dict], index: int) -> str:
     if "below_zero" in task:
         return ("Explanation: it never sums the operations.\n\n" if explain else "") + fenced(BELOW_ZERO)
     if "math.mad" in wrong:
-        return "Explanation: math has no mad.\n\n" + fenced(MAD) if explain else fenced(MAD_SIGNATURE + "    return mad_of(numbers)")
+        return ("Explanation: math has no mad.\n\n" + fenced(MAD)) if explain else fenced(MAD_SIGNATURE + "    return mad_of(numbers)")
     if "mad_of" in wrong:
         return fenced(MAD)
     if explain:
