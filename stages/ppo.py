@@ -110,7 +110,7 @@ def run(params: Params) -> dict:
             history.append(stats)
             done = step + 1
             if done % cfg.checkpoint_every == 0 and done < total_steps:
-                trainer.save_checkpoint(CHECKPOINT, {"step": done, "history": history})
+                trainer.save_state(CHECKPOINT, {"step": done, "history": history})
     trainer.save_pretrained(OUT)
     shutil.rmtree(TRAINER_CHECKPOINTS)
     return {
@@ -132,7 +132,7 @@ def resume(trainer: PPOTrainer, inputs: str, seed: int) -> tuple[int, list[dict]
     """The first step to run and the statistics of the steps before it: from the checkpoint when
     it was made with these inputs and settings; else from scratch, seeded."""
     if CHECKPOINT.exists() and FINGERPRINT_FILE.exists() and FINGERPRINT_FILE.read_text() == inputs:
-        saved = trainer.load_checkpoint(CHECKPOINT)
+        saved = trainer.load_state(CHECKPOINT)
         return saved["step"], saved["history"]
     shutil.rmtree(TRAINER_CHECKPOINTS, ignore_errors=True)
     TRAINER_CHECKPOINTS.mkdir(parents=True)

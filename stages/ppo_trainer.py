@@ -272,7 +272,8 @@ class PPOTrainer:
             rewards, reward_seconds = scoring.result()
             waited = time.perf_counter() - waiting
         mask = rollout.response_mask.float()
-        per_token, kl = token_rewards(logprobs, ref_logprobs, mask, self.cfg.kl_coef, place_rewards(self.tokenizer, rollout, rewards))
+        placed = place_rewards(self.tokenizer, rollout, rewards)
+        per_token, kl = token_rewards(logprobs, ref_logprobs, mask, self.cfg.kl_coef, placed)
         advantages, returns = gae(per_token, values, mask, self.cfg.gamma, self.cfg.lam)
         advantages = whiten(advantages, mask)
         updating = time.perf_counter()
@@ -323,7 +324,7 @@ class PPOTrainer:
 
     # ------------------------------------------------------------ checkpoints and output
 
-    def save_checkpoint(self, path: Path, extra: dict) -> None:
+    def save_state(self, path: Path, extra: dict) -> None:
         """Trainable weights (policy or adapters, value head), optimizer, RNG states and `extra`,
         written to a scratch file and renamed, so a kill never leaves half a checkpoint."""
         state = {
@@ -338,8 +339,8 @@ class PPOTrainer:
         torch.save(state, scratch)
         scratch.replace(path)
 
-    def load_checkpoint(self, path: Path) -> dict:
-        """Restore what `save_checkpoint` wrote; returns its `extra`."""
+    def load_state(self, path: Path) -> dict:
+        """Restore what `save_state` wrote; returns its `extra`."""
         state = torch.load(path, map_location=self.device, weights_only=False)
         result = self.policy.load_state_dict(state["trainable"], strict=False)
         trainable = {name for name, p in self.policy.named_parameters() if p.requires_grad}

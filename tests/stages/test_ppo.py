@@ -48,7 +48,7 @@ def train_tiny_sft(directory):
     prompts = rl_prompts(PROBLEMS, WRONG, source="wrong.jsonl")
     template = build_tiny_tokenizer()
     rendered = [template.apply_chat_template(p.messages, tokenize=False, add_generation_prompt=True) for p in prompts]
-    trained = build_tiny_tokenizer([text + answer for text, answer in zip(rendered, ANSWERS.values())] * 5, 400)
+    trained = build_tiny_tokenizer([text + ANSWERS[p.kind] for text, p in zip(rendered, prompts)] * 5, 400)
     config = Qwen2Config(
         vocab_size=len(trained), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=512, eos_token_id=trained.eos_token_id,
