@@ -1,17 +1,22 @@
-"""An instruct model's code as the completion a completion-style prompt expects.
+"""An instruct model's code as what the tests should run: the completion the prompt expects.
 
-`execution.build_job` appends a completion to the prompt. Instruct models restate the whole
-function (or, in Java, the whole class) instead of continuing it. Python tolerates that: the
-restated function replaces the prompt's. Java, C++ and JavaScript do not: MultiPL-E's prompt
-opens the function, so only its body may follow, and its closing brace where the test program
-does not bring one (JavaScript's). This module cuts the body of the entry point's definition out
-of the code; code that does not define the entry point is taken as a continuation and cut at
-the problem's stop tokens, as MultiPL-E's own harness does. Helpers the model defines beside
-the entry point are lost.
+`execution.build_job` appends a completion to a completion-style prompt. Instruct models
+restate the whole function (or, in Java, the whole class) instead of continuing it, and often
+add demo code (prints, asserts, a `__main__` block).
+- Python: a restated function replaces the prompt's, so the code stays whole, less its
+  module-level demo code when the tests call functions (not for stdin programs): only imports,
+  definitions and assignments that call none of the code's own functions remain, as
+  EvalPlus's sanitizer does for chat models. Code that does not parse is left as it is.
+- Java, C++, JavaScript: MultiPL-E's prompt opens the function, so only its body may follow,
+  and its closing brace where the test program does not bring one (JavaScript's). The body of
+  the entry point's definition is cut out of the code; code that does not define the entry
+  point is taken as a continuation and cut at the problem's stop tokens, as MultiPL-E's own
+  harness does. Helpers the model defines beside the entry point are lost.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 from stages.benchmarks import Problem
@@ -21,14 +26,46 @@ BRACE_LANGUAGES = ("java", "cpp", "js")
 
 
 def completion_for(problem: Problem, code: str) -> str:
-    """What to append to `problem.prompt` so that `code` is what runs."""
-    if not problem.completion_style or problem.language not in BRACE_LANGUAGES:
+    """What `build_job` should take (appended to the prompt when completion-style) for `code`."""
+    if problem.language == "python":
+        return code if problem.io_cases else without_demo_code(code)
+    if not problem.completion_style:
         return code
     body = function_body(code, problem.entry_point) if problem.entry_point else None
     if body is None:
         return truncate_at_stop(code, problem.stop_tokens)
     closes_function = problem.test_program.lstrip().startswith("}")
     return body.rstrip() + ("\n" if closes_function else "\n}\n")
+
+
+def without_demo_code(code: str) -> str:
+    """Python `code` keeping only imports, definitions and assignments that call none of its functions."""
+    try:
+        module = ast.parse(code)
+    except SyntaxError:
+        return code
+    defined = {node.name for node in module.body if isinstance(node, _DEFINITIONS)}
+    lines = code.splitlines(keepends=True)
+    kept = [
+        "".join(lines[_first_line(node) - 1 : node.end_lineno])
+        for node in module.body
+        if isinstance(node, (ast.Import, ast.ImportFrom, *_DEFINITIONS))
+        or (isinstance(node, (ast.Assign, ast.AnnAssign)) and not _calls(node, defined))
+    ]
+    return "".join(part if part.endswith("\n") else part + "\n" for part in kept)
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _first_line(node: ast.stmt) -> int:
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+
+
+def _calls(node: ast.stmt, names: set[str]) -> bool:
+    return any(
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in names for call in ast.walk(node)
+    )
 
 
 def function_body(code: str, name: str) -> str | None:

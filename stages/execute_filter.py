@@ -15,7 +15,7 @@ from pathlib import Path
 from sandbox import Sandbox
 from stages.checkpoint import ResumableOutput, fingerprint
 from stages.config import Params, load_params
-from stages.execution import build_job
+from stages.execution import model_job
 from stages.feedback import feedback_text, severity
 from stages.jsonl import write_jsonl
 from stages.records import Execution, Sample
@@ -33,7 +33,7 @@ def run(params: Params) -> dict:
     inputs = fingerprint(PROBLEMS, SAMPLES, params.execute_filter.model_dump(), params.sandbox)
     with ResumableOutput(OUT / "executions.jsonl", inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
         todo = [sample for sample in samples if sample.id not in output]
-        jobs = [build_job(problems[s.problem_id], s.code, timeout_s=params.execute_filter.timeout_s) for s in todo]
+        jobs = [model_job(problems[s.problem_id], s.code, timeout_s=params.execute_filter.timeout_s) for s in todo]
         for index, verdict in progress(sandbox.imap(jobs), len(samples), "execute-filter", initial=output.resumed):
             sample = todo[index]
             execution = Execution(

@@ -6,6 +6,7 @@ import re
 
 from sandbox.verdict import Job
 from stages.benchmarks import Problem
+from stages.completions import completion_for
 
 # The first fenced block; an unclosed fence (a truncated answer) runs to the end.
 _FENCED_BLOCK = re.compile(r"^```[^\n]*\n(.*?)(?:^```|\Z)", re.DOTALL | re.MULTILINE)
@@ -21,6 +22,11 @@ def build_job(problem: Problem, completion: str, *, timeout_s: float | None = No
     """The job that tests `completion`: appended to the prompt for completion-style problems,
     a whole program otherwise; after the benchmark's preamble, if it has one."""
     return _job(problem, strip_code_fence(completion), timeout_s)
+
+
+def model_job(problem: Problem, code: str, *, timeout_s: float | None = None) -> Job:
+    """The job that tests a model's answer `code`, less its demo code (see `completion_for`)."""
+    return build_job(problem, completion_for(problem, code), timeout_s=timeout_s)
 
 
 def canonical_job(problem: Problem) -> Job | None:

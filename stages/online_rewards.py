@@ -25,7 +25,7 @@ import numpy as np
 from sandbox import Sandbox
 from stages.benchmarks import Problem
 from stages.embeddings import MINILM, SentenceEncoder
-from stages.execution import build_job
+from stages.execution import model_job
 from stages.ppo_trainer import ResponseReward
 from stages.prompts import refine_messages
 from stages.records import Execution, VerifiedRefinement
@@ -119,7 +119,7 @@ class OnlineRewarder:
     def __call__(self, prompts: Sequence[RLPrompt], answers: Sequence[str]) -> list[ResponseReward]:
         parsed = [parse_answer(answer, prompt.problem.language) for prompt, answer in zip(prompts, answers)]
         coded = [i for i, p in enumerate(parsed) if p.code is not None]
-        jobs = [build_job(prompts[i].problem, parsed[i].code, timeout_s=self.timeout_s) for i in coded]
+        jobs = [model_job(prompts[i].problem, parsed[i].code, timeout_s=self.timeout_s) for i in coded]
         with ThreadPoolExecutor(1, thread_name_prefix="sandbox") as pool:
             running = pool.submit(self.sandbox.run_many, jobs)
             similarity = {i: s_cb(parsed[i].code, self.references.codes.get(prompts[i].wrong.sample_id, []),

@@ -4,7 +4,12 @@ A version is an MLflow pyfunc model: the Hugging Face checkpoint as an artifact 
 `DebuggerModel`, which answers debugging requests (problem, wrong code, execution feedback,
 language) with an explanation and fixed code, prompted as in training (explain, then refine).
 `mlflow.pyfunc.load_model("models:/ledex-debugger@champion")` and `mlflow models serve` both
-work on it; the `stages` package travels with the model, so serving needs only the libraries.
+work on it; the `stages` package travels with the model, so serving needs only the libraries:
+
+    export MLFLOW_TRACKING_URI=sqlite:///mlflow.db PATH=.venv/bin:$PATH  # MLflow runs uvicorn by name
+    mlflow models serve -m models:/ledex-debugger@champion --env-manager local -p 5001
+    curl localhost:5001/invocations -H 'Content-Type: application/json' -d '{"dataframe_records":
+        [{"problem": "...", "code": "...", "feedback": "..."}], "params": {"max_new_tokens": 512}}'
 
 Promotion: the candidate takes the alias `champion` only when its pass@1 (Expl. + Refine) beats
 the champion's, measured on the same benchmark, by more than a margin; otherwise it is the

@@ -19,9 +19,8 @@ from dataclasses import dataclass, replace
 
 from sandbox import Sandbox, Verdict
 from stages.benchmarks import Problem
-from stages.completions import completion_for
 from stages.config import EvaluateParams
-from stages.execution import build_job
+from stages.execution import model_job
 from stages.feedback import feedback_text
 from stages.generation import GenerationRequest, Generator, SamplingParams
 from stages.hallucination import CATEGORIES, classify
@@ -92,36 +91,43 @@ def self_debug_batch(
     for round_number in range(1, cfg.rounds + 1):
         if not chains:
             break
-        requests = [
-            GenerationRequest(messages=refine_messages(c.problem, c.code, c.feedback, explain=c.kind == EXPLAIN_REFINE))
-            for c in chains
-        ]
         refinement_sampling = replace(sampling, n=1, seed=seed + round_number)
-        answers = [parse_answer(texts[0], c.problem.language) for c, texts in zip(chains, generator.generate(requests, refinement_sampling))]
-        runnable = [(c.problem, a.code) for c, a in zip(chains, answers) if a.code is not None]
-        verdicts = iter(_run(sandbox, runnable, cfg.timeout_s))
-        still_wrong = []
-        for chain, answer in zip(chains, answers):
-            explanation = answer.explanation if chain.kind == EXPLAIN_REFINE else ""
-            if answer.code is None:
-                attempts.append(Attempt(
-                    model, benchmark, chain.problem.id, chain.problem.language, chain.sample, chain.kind,
-                    round_number, explanation, None, False, UNPARSED, 0.0, "", "",
-                ))
-                still_wrong.append(chain)
-                continue
-            attempt = _attempt(
-                model, benchmark, chain.problem, chain.sample, chain.kind, round_number, explanation, answer.code, next(verdicts)
-            )
-            attempts.append(attempt)
-            if not attempt.passed:
-                still_wrong.append(replace(chain, code=answer.code, feedback=attempt.feedback))
-        chains = still_wrong
+        refined, chains = _refine_round(generator, sandbox, chains, refinement_sampling, cfg.timeout_s, model, benchmark, round_number)
+        attempts += refined
     return attempts
 
 
+def _refine_round(
+    generator: Generator, sandbox: Sandbox, chains: list[_Chain], sampling: SamplingParams, timeout_s: float,
+    model: str, benchmark: str, round_number: int,
+) -> tuple[list[Attempt], list[_Chain]]:
+    """One refinement of every chain: the attempts, and the chains still wrong (an unparsed answer
+    leaves its chain as it was)."""
+    requests = [
+        GenerationRequest(messages=refine_messages(c.problem, c.code, c.feedback, explain=c.kind == EXPLAIN_REFINE))
+        for c in chains
+    ]
+    answers = [parse_answer(texts[0], c.problem.language) for c, texts in zip(chains, generator.generate(requests, sampling))]
+    verdicts = iter(_run(sandbox, [(c.problem, a.code) for c, a in zip(chains, answers) if a.code is not None], timeout_s))
+    attempts, still_wrong = [], []
+    for chain, answer in zip(chains, answers):
+        explanation = answer.explanation if chain.kind == EXPLAIN_REFINE else ""
+        if answer.code is None:
+            attempts.append(Attempt(
+                model, benchmark, chain.problem.id, chain.problem.language, chain.sample, chain.kind,
+                round_number, explanation, None, False, UNPARSED, 0.0, "", "",
+            ))
+            still_wrong.append(chain)
+            continue
+        attempt = _attempt(model, benchmark, chain.problem, chain.sample, chain.kind, round_number, explanation, answer.code, next(verdicts))
+        attempts.append(attempt)
+        if not attempt.passed:
+            still_wrong.append(replace(chain, code=answer.code, feedback=attempt.feedback))
+    return attempts, still_wrong
+
+
 def _run(sandbox: Sandbox, programs: list[tuple[Problem, str]], timeout_s: float) -> list[Verdict]:
-    jobs = [build_job(problem, completion_for(problem, code), timeout_s=timeout_s) for problem, code in programs]
+    jobs = [model_job(problem, code, timeout_s=timeout_s) for problem, code in programs]
     return sandbox.run_many(jobs) if jobs else []
 
 

@@ -17,7 +17,7 @@ from sandbox import Sandbox
 from stages.checkpoint import ResumableOutput, fingerprint
 from stages.config import Params, load_params
 from stages.execute_filter import OUT as EXECUTIONS
-from stages.execution import build_job
+from stages.execution import model_job
 from stages.explain_refine import REFINEMENTS
 from stages.jsonl import write_jsonl
 from stages.records import Execution, Refinement, VerifiedRefinement
@@ -54,7 +54,7 @@ def run(params: Params) -> dict:
             if refinement.code is None and refinement.id not in output:
                 output.add(refinement.id, [_trajectory(refinement, False, UNPARSED, 0.0)])
         todo = [r for r in refinements if r.id not in output]
-        jobs = [build_job(problems[r.problem_id], r.code, timeout_s=params.verify.timeout_s) for r in todo]
+        jobs = [model_job(problems[r.problem_id], r.code, timeout_s=params.verify.timeout_s) for r in todo]
         for index, verdict in progress(sandbox.imap(jobs), len(refinements), "verify", initial=len(output)):
             refinement = todo[index]
             output.add(refinement.id, [_trajectory(refinement, verdict.passed, verdict.status.value, verdict.pass_rate)])
