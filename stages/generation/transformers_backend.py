@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from transformers import StoppingCriteria, StoppingCriteriaList
+from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList
 
 from stages.generation.interface import GenerationRequest, SamplingParams, encode_request, truncate_at_stop
 from stages.models import load_model_and_tokenizer
@@ -59,15 +59,17 @@ class TransformersGenerator:
         inputs = self.tokenizer.pad({"input_ids": token_ids}, return_tensors="pt").to(self.model.device)
         prompt_length = inputs["input_ids"].shape[1]
         greedy = params.temperature == 0
+        copies = 1 if greedy else params.n
         stop_on_strings = [StopOnStrings(self.tokenizer, params.stop, prompt_length)] if params.stop else []
         # only temperature and top_p shape sampling, whatever defaults the checkpoint's generation_config has
         sampling = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
         output = self.model.generate(
-            **inputs,
+            input_ids=inputs["input_ids"].repeat_interleave(copies, dim=0),
+            attention_mask=inputs["attention_mask"].repeat_interleave(copies, dim=0),
+            past_key_values=self._prefill(inputs["input_ids"], inputs["attention_mask"], copies),
             **({"do_sample": False} if greedy else sampling),
             repetition_penalty=1.0,
             max_new_tokens=params.max_new_tokens,
-            num_return_sequences=1 if greedy else params.n,
             stopping_criteria=StoppingCriteriaList(stop_on_strings),
             pad_token_id=self.tokenizer.pad_token_id,
         )
@@ -76,3 +78,16 @@ class TransformersGenerator:
         if greedy:
             return [[text] * params.n for text in decoded]
         return [decoded[i : i + params.n] for i in range(0, len(decoded), params.n)]
+
+    def _prefill(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, copies: int) -> DynamicCache | None:
+        """The KV cache of every prompt but its last token, computed once and repeated for its
+        `copies` samples (`generate` with num_return_sequences would run the prompt n times);
+        `generate` then feeds only the last token. None for one-token prompts."""
+        if input_ids.shape[1] < 2:
+            return None
+        cache = DynamicCache(config=self.model.config)
+        mask = attention_mask[:, :-1]
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding: positions count real tokens
+        self.model(input_ids=input_ids[:, :-1], attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True)
+        cache.batch_repeat_interleave(copies)
+        return cache

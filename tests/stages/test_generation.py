@@ -33,6 +33,17 @@ def test_batched_greedy_equals_one_by_one(generator):
     assert all(len(texts) == 1 and texts[0] for texts in batched)
 
 
+def test_prompts_prefilled_once_decode_as_plain_generate(generator):
+    """The shared, repeated prompt cache changes nothing: greedy tokens equal `model.generate`'s."""
+    greedy = SamplingParams(n=2, temperature=0, max_new_tokens=12)
+    ours = generator.generate(PROMPTS, greedy)
+    tokenizer = generator.tokenizer
+    for request, texts in zip(PROMPTS, ours):
+        ids = torch.tensor([encode_request(tokenizer, request)])
+        plain = generator.model.generate(ids, do_sample=False, max_new_tokens=12, pad_token_id=tokenizer.pad_token_id)
+        assert texts == [tokenizer.decode(plain[0, ids.shape[1] :], skip_special_tokens=True)] * 2
+
+
 def test_greedy_returns_n_identical_texts(generator):
     texts = generator.generate(PROMPTS[:2], SamplingParams(n=3, temperature=0, max_new_tokens=6))
     assert [len(set(samples)) for samples in texts] == [1, 1]
