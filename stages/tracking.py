@@ -2,7 +2,8 @@
 
 Default store: `mlflow.db` (SQLite) and `mlruns/` (artifacts) in the repo; `tracking.uri` in
 params.yaml or `MLFLOW_TRACKING_URI` point elsewhere. `LEDEX_PARENT_RUN_ID` (set by the flow)
-nests stage runs under one pipeline run.
+nests stage runs under one pipeline run. A transient error inside a stage's run (see
+`stages.transient`) ends the process with `TRANSIENT_EXIT`, so the flow knows to retry it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from stages.transient import exit_on_transient_error
+
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENT = "ledex"
 
@@ -26,18 +29,25 @@ def tracking_uri(configured: str = "") -> str:
 @contextmanager
 def stage_run(stage: str, params: dict, configured_uri: str = "") -> Iterator[object]:
     """An MLflow run for `stage` with its params, the git commit and its DVC input hashes."""
-    import mlflow  # slow to import; only stages that track need it
+    import mlflow
+
+    use_experiment(configured_uri)
+    tags = {"ledex.stage": stage, "mlflow.source.git.commit": _git_commit()}
+    tags.update({f"dvc.dep.{path}": md5 for path, md5 in _dvc_inputs(stage).items()})
+    parent = os.environ.get("LEDEX_PARENT_RUN_ID")
+    with exit_on_transient_error(), mlflow.start_run(run_name=stage, parent_run_id=parent, nested=bool(parent), tags=tags) as run:
+        mlflow.log_params(_flatten(params))
+        yield run
+
+
+def use_experiment(configured_uri: str = "") -> None:
+    """Point MLflow at the store and the `ledex` experiment, creating it (artifacts in mlruns/)."""
+    import mlflow  # slow to import; only what tracks needs it
 
     mlflow.set_tracking_uri(tracking_uri(configured_uri))
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:
         mlflow.create_experiment(EXPERIMENT, artifact_location=(REPO / "mlruns").as_uri())
     mlflow.set_experiment(EXPERIMENT)
-    tags = {"ledex.stage": stage, "mlflow.source.git.commit": _git_commit()}
-    tags.update({f"dvc.dep.{path}": md5 for path, md5 in _dvc_inputs(stage).items()})
-    parent = os.environ.get("LEDEX_PARENT_RUN_ID")
-    with mlflow.start_run(run_name=stage, parent_run_id=parent, nested=bool(parent), tags=tags) as run:
-        mlflow.log_params(_flatten(params))
-        yield run
 
 
 def _flatten(params: dict, prefix: str = "") -> dict:
