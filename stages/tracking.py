@@ -20,6 +20,7 @@ from stages.transient import exit_on_transient_error
 
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENT = "ledex"
+PARENT_RUN_ENV = "LEDEX_PARENT_RUN_ID"
 
 
 def tracking_uri(configured: str = "") -> str:
@@ -34,10 +35,20 @@ def stage_run(stage: str, params: dict, configured_uri: str = "") -> Iterator[ob
     use_experiment(configured_uri)
     tags = {"ledex.stage": stage, "mlflow.source.git.commit": _git_commit()}
     tags.update({f"dvc.dep.{path}": md5 for path, md5 in _dvc_inputs(stage).items()})
-    parent = os.environ.get("LEDEX_PARENT_RUN_ID")
+    parent = os.environ.get(PARENT_RUN_ENV)
     with exit_on_transient_error(), mlflow.start_run(run_name=stage, parent_run_id=parent, nested=bool(parent), tags=tags) as run:
         mlflow.log_params(_flatten(params))
         yield run
+
+
+@contextmanager
+def pipeline_run(configured_uri: str = "", tags: dict | None = None) -> Iterator[str]:
+    """The parent MLflow run of one pipeline cycle; its id goes to the stages in `PARENT_RUN_ENV`."""
+    import mlflow
+
+    use_experiment(configured_uri)
+    with mlflow.start_run(run_name="cycle", tags={"mlflow.source.git.commit": _git_commit(), **(tags or {})}) as run:
+        yield run.info.run_id
 
 
 def use_experiment(configured_uri: str = "") -> None:
