@@ -49,7 +49,7 @@ def run_dvc_stage(address: str, root: Path, log: Path, parent_run_id: str, attem
         **{PARENT_RUN_ENV: parent_run_id},
     )
     with log.open("a" if attempt > 1 else "w") as output:
-        output.write(f"== ledex: {' '.join(command[1:])} (attempt {attempt}) ==\n")
+        output.write(f"== ledex: dvc repro --single-item {address} (attempt {attempt}) ==\n")
         output.flush()
         start = output.tell()
         returncode = subprocess.run(command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT).returncode

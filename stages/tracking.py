@@ -52,12 +52,15 @@ def pipeline_run(configured_uri: str = "", tags: dict | None = None) -> Iterator
 
 
 def use_experiment(configured_uri: str = "") -> None:
-    """Point MLflow at the store and the `ledex` experiment, creating it (artifacts in mlruns/)."""
+    """Point MLflow at the store and the `ledex` experiment, creating it: with its artifacts in
+    the repo's mlruns/ for a local store, where a tracking server puts them for a server."""
     import mlflow  # slow to import; only what tracks needs it
 
-    mlflow.set_tracking_uri(tracking_uri(configured_uri))
+    uri = tracking_uri(configured_uri)
+    mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        mlflow.create_experiment(EXPERIMENT, artifact_location=(REPO / "mlruns").as_uri())
+        on_server = uri.startswith(("http://", "https://"))
+        mlflow.create_experiment(EXPERIMENT, artifact_location=None if on_server else (REPO / "mlruns").as_uri())
     mlflow.set_experiment(EXPERIMENT)
 
 
