@@ -24,7 +24,7 @@ from stages.tracking import pipeline_run
 LOGS = Path("logs")
 
 
-def is_transient_failure(task, task_run, state) -> bool:
+def is_transient_failure(task, run, state) -> bool:
     """Prefect's `retry_condition_fn`: retry a stage only when its failure is transient."""
     error = state.result(raise_on_failure=False)
     return isinstance(error, StageFailed) and error.transient
