@@ -32,8 +32,9 @@ class StageFailed(RuntimeError):
     def __init__(self, stage: str, status: int, log: Path):
         self.stage, self.status, self.log = stage, status, log
         self.transient = status in TRANSIENT_STATUSES
-        kind = "transient, retried" if self.transient else "not retried"
-        tail = "".join(deque(log.open(errors="replace"), maxlen=TAIL_LINES))
+        kind = "transient" if self.transient else "not retried"
+        with log.open(errors="replace") as lines:
+            tail = "".join(deque(lines, maxlen=TAIL_LINES))
         super().__init__(f"stage {stage!r} failed (exit status {status}, {kind}); log: {log}\n{tail}")
 
 
