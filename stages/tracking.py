@@ -2,7 +2,8 @@
 
 Default store: `mlflow.db` (SQLite) and `mlruns/` (artifacts) in the repo; `tracking.uri` in
 params.yaml or `MLFLOW_TRACKING_URI` point elsewhere. `LEDEX_PARENT_RUN_ID` (set by the flow)
-nests stage runs under one pipeline run.
+nests stage runs under one pipeline run. A transient error inside a stage's run (see
+`stages.transient`) ends the process with `TRANSIENT_EXIT`, so the flow knows to retry it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from pathlib import Path
 
 import yaml
 
+from stages.transient import exit_on_transient_error
+
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENT = "ledex"
+PARENT_RUN_ENV = "LEDEX_PARENT_RUN_ID"
 
 
 def tracking_uri(configured: str = "") -> str:
@@ -26,18 +30,38 @@ def tracking_uri(configured: str = "") -> str:
 @contextmanager
 def stage_run(stage: str, params: dict, configured_uri: str = "") -> Iterator[object]:
     """An MLflow run for `stage` with its params, the git commit and its DVC input hashes."""
-    import mlflow  # slow to import; only stages that track need it
+    import mlflow
 
-    mlflow.set_tracking_uri(tracking_uri(configured_uri))
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        mlflow.create_experiment(EXPERIMENT, artifact_location=(REPO / "mlruns").as_uri())
-    mlflow.set_experiment(EXPERIMENT)
+    use_experiment(configured_uri)
     tags = {"ledex.stage": stage, "mlflow.source.git.commit": _git_commit()}
     tags.update({f"dvc.dep.{path}": md5 for path, md5 in _dvc_inputs(stage).items()})
-    parent = os.environ.get("LEDEX_PARENT_RUN_ID")
-    with mlflow.start_run(run_name=stage, parent_run_id=parent, nested=bool(parent), tags=tags) as run:
+    parent = os.environ.get(PARENT_RUN_ENV)
+    with exit_on_transient_error(), mlflow.start_run(run_name=stage, parent_run_id=parent, nested=bool(parent), tags=tags) as run:
         mlflow.log_params(_flatten(params))
         yield run
+
+
+@contextmanager
+def pipeline_run(configured_uri: str = "", tags: dict | None = None) -> Iterator[str]:
+    """The parent MLflow run of one pipeline cycle; its id goes to the stages in `PARENT_RUN_ENV`."""
+    import mlflow
+
+    use_experiment(configured_uri)
+    with mlflow.start_run(run_name="cycle", tags={"mlflow.source.git.commit": _git_commit(), **(tags or {})}) as run:
+        yield run.info.run_id
+
+
+def use_experiment(configured_uri: str = "") -> None:
+    """Point MLflow at the store and the `ledex` experiment, creating it: with its artifacts in
+    the repo's mlruns/ for a local store, where a tracking server puts them for a server."""
+    import mlflow  # slow to import; only what tracks needs it
+
+    uri = tracking_uri(configured_uri)
+    mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+        on_server = uri.startswith(("http://", "https://"))
+        mlflow.create_experiment(EXPERIMENT, artifact_location=None if on_server else (REPO / "mlruns").as_uri())
+    mlflow.set_experiment(EXPERIMENT)
 
 
 def _flatten(params: dict, prefix: str = "") -> dict:

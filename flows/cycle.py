@@ -1,0 +1,52 @@
+"""The LEDEX cycle as one Prefect flow: each DVC stage a task, in `dvc repro`'s order.
+
+DVC decides what is up to date (a second run with nothing changed runs no stage) and dvc.lock
+stays the record. A stage is retried only when its failure is transient (see `flows.dvc_stage`);
+a deterministic failure stops the cycle with an error naming the stage and its log. Every stage's
+output goes to `logs/<stage>.log`, its metrics to a markdown artifact, and its MLflow run nests
+under one parent run for the cycle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run, task_run
+
+from flows.dvc_plan import PlannedStage, plan_stages
+from flows.dvc_stage import StageFailed, run_dvc_stage
+from flows.metrics_artifact import publish_metrics_artifact
+from stages.config import load_params
+from stages.tracking import pipeline_run
+
+LOGS = Path("logs")
+
+
+def is_transient_failure(task, run, state) -> bool:
+    """Prefect's `retry_condition_fn`: retry a stage only when its failure is transient."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, StageFailed) and error.transient
+
+
+@task(task_run_name="{stage.name}", cache_policy=NO_CACHE, retry_condition_fn=is_transient_failure)
+def reproduce(stage: PlannedStage, root: Path, parent_run_id: str) -> None:
+    """Run one DVC stage (DVC skips it when up to date) and publish its metrics."""
+    run_dvc_stage(stage.address, root, root / LOGS / f"{stage.name}.log", parent_run_id, attempt=task_run.run_count)
+    publish_metrics_artifact(stage.name, root, stage.metrics)
+
+
+@flow(name="ledex-cycle")
+def cycle(targets: list[str] | None = None, project: str = ".", retries: int = 2, retry_delay_s: float = 60.0) -> list[str]:
+    """Reproduce `targets` (default: every stage) and their upstream stages in the DVC project at
+    `project`; a transient failure is retried `retries` times, `retry_delay_s` apart. Returns the
+    stages visited, in order."""
+    root = Path(project).resolve()
+    tracking_uri = load_params(root / "params.yaml").tracking.uri  # a bad params file fails here, before any stage
+    plan = plan_stages(root, targets)
+    step = reproduce.with_options(retries=retries, retry_delay_seconds=retry_delay_s)
+    with pipeline_run(tracking_uri, tags={"prefect.flow_run_id": str(flow_run.id), "ledex.targets": " ".join(targets or [])}) as run_id:
+        for stage in plan:
+            step(stage, root, run_id)
+    return [stage.address for stage in plan]
