@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -46,6 +46,11 @@ class JudgmentForm(BaseModel):
     severity: str
     corrected_explanation: str = ""
     corrected_code: str = ""
+
+    @field_validator("corrected_explanation", "corrected_code")
+    @classmethod
+    def _unix_newlines(cls, text: str) -> str:
+        return text.replace("\r\n", "\n")  # browsers submit textarea lines with CRLF
 
 
 def database(request: Request) -> Iterator[Session]:
