@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from flows.review_cli import add_review_commands
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -47,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--samples", required=True, type=Path, help="JSONL with task_id, completion[, language]")
     score.add_argument("--k", default="1,10", type=_ks, help="comma-separated k values (default: %(default)s)")
     score.set_defaults(command=_evaluate_samples)
+
+    add_review_commands(commands)
     return parser
 
 

@@ -6,7 +6,7 @@ set -euo pipefail
 extras=${1:-dev}
 cd "$(dirname "$0")/.."
 
-debian_packages=(bubblewrap default-jdk-headless libjavatuples-java g++ nodejs)
+debian_packages=(bubblewrap default-jdk-headless libjavatuples-java g++ nodejs chromium)  # chromium: the review app's browser test
 
 missing_debian_packages() {
     local pkg

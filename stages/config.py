@@ -284,6 +284,34 @@ class PpoParams(Section):
         return mini
 
 
+class ReviewParams(Section):
+    """The expert review app (`review/`, docs/review.md) and the weekly export of its judgments:
+    preference pairs for `reward-fit`'s learned reward model, corrected answers for `sft`.
+
+    An answer is good when no majority flags a hallucination, its votes are not negative and it
+    is up-voted or its mean grade reaches `good_grade`; bad when a majority flags a hallucination,
+    its votes are negative or its mean grade is at most `bad_grade`. A good answer beats a bad one
+    for the same prompt, and a reviewer's corrected answer beats the answer it corrects.
+    """
+
+    # A SQLAlchemy URL: a SQLite file (git-ignored) by default, `postgresql+psycopg://...` for a
+    # team; $LEDEX_REVIEW_DATABASE overrides it, which keeps a password out of params.yaml.
+    database: str = "sqlite:///review.db"
+    good_grade: float = Field(3.5, ge=1, le=5)
+    bad_grade: float = Field(2.5, ge=1, le=5)
+    # A reviewer whose absence raises a batch's Krippendorff's alpha by more than this is an
+    # outlier: their judgments in that batch are left out of the export (needs 3+ reviewers).
+    outlier_alpha_gain: float = Field(0.15, gt=0)
+
+    @field_validator("bad_grade")
+    @classmethod
+    def _below_good_grade(cls, bad: float, info) -> float:
+        good = info.data.get("good_grade")
+        if good is not None and bad >= good:
+            raise ValueError(f"must be below good_grade ({good})")
+        return bad
+
+
 class TrackingParams(Section):
     uri: str = ""  # empty: MLFLOW_TRACKING_URI, else the embedded SQLite store in the repo
 
@@ -303,6 +331,7 @@ class Params(Section):
     reward_fit: RewardFitParams = RewardFitParams()
     evaluate: EvaluateParams = EvaluateParams()
     ppo: PpoParams = PpoParams()
+    review: ReviewParams = ReviewParams()
 
 
 def load_params(path: Path | str = DEFAULT_PARAMS) -> Params:

@@ -75,3 +75,28 @@ class VerifiedRefinement(Record):
     passed: bool
     status: str
     pass_rate: float  # S_ut of the refinement
+
+
+@dataclass(frozen=True)
+class Preference(Record):
+    """`data/feedback/preferences.jsonl`: two answers to one prompt, ranked by expert reviewers."""
+
+    id: str  # "<chosen source>><rejected source>"
+    prompt: str  # the refine request as one text: task, wrong code, execution feedback, instruction
+    chosen: str
+    rejected: str
+    severity: str  # the bug's tier as the reviewers set it (weights the reward model's margin)
+    source: str  # "correction" (a reviewer's corrected answer) or "judgments" (graded answers)
+    batch: int  # the export batch of the newest judgment behind the pair
+
+
+@dataclass(frozen=True)
+class Demonstration(Record):
+    """`data/feedback/demonstrations.jsonl`: a reviewer's corrected answer, an SFT example."""
+
+    id: str  # "<refinement id>/review<judgment id>"
+    format: str  # "refine" or "explain_refine", as in stages.sft_data
+    prompt: list[dict]  # the chat messages SFT trains on, ending with the user's request
+    answer: str
+    severity: str
+    batch: int

@@ -2,10 +2,11 @@
 
 The examples (`stages.sft_data`): correct initial solutions, and every verified refinement as a
 refine-only answer and, when it came with an explanation, as an explanation-then-refinement
-answer; the loss covers only the final answer. Training is TRL's SFTTrainer on the pre-tokenized
-examples (their `labels` are used as they are), with LoRA merged into the base afterwards or
-full fine-tuning (`sft.method`). Conversations longer than `sft.max_length` are left out, never
-cut. Trainer checkpoints go to `data/.checkpoints/sft/`; a killed run resumes from the last one
+answer; the loss covers only the final answer. Expert reviewers' corrected answers
+(`data/feedback/demonstrations.jsonl`) join them, never dropped by the per-format cap.
+Training is TRL's SFTTrainer on the pre-tokenized examples (their `labels` are used as they
+are), with LoRA merged into the base afterwards or full fine-tuning (`sft.method`).
+Conversations longer than `sft.max_length` are left out, never cut. Trainer checkpoints go to `data/.checkpoints/sft/`; a killed run resumes from the last one
 when the inputs and settings are unchanged, and starts over otherwise.
 The checkpoint is registered as a version of `evaluate.registered_model` in MLflow (once per
 checkpoint content); the `evaluate` stage decides which version becomes the champion.
@@ -30,9 +31,11 @@ from stages.checkpoint import fingerprint
 from stages.config import Params, SftParams, load_params
 from stages.execute_filter import OUT as EXECUTIONS
 from stages.models import resolve_model, save_checkpoint
-from stages.records import Execution, VerifiedRefinement
+from stages.records import Demonstration, Execution, VerifiedRefinement
 from stages.registry import find_version, register
-from stages.sft_data import FORMATS, IGNORE_INDEX, build_examples, cap_per_format, tokenize_example, unique
+from stages.sft_data import (
+    FORMATS, IGNORE_INDEX, build_examples, cap_per_format, demonstration_examples, tokenize_example, unique,
+)
 from stages.stage_io import CHECKPOINTS, PROBLEMS, publish_metrics, read_problems, read_records
 from stages.tracking import stage_run
 from stages.verify import OUT as VERIFY
@@ -41,6 +44,7 @@ OUT = Path("models/sft")
 CORRECT = EXECUTIONS / "correct.jsonl"
 WRONG = EXECUTIONS / "wrong.jsonl"
 VERIFIED = VERIFY / "verified.jsonl"
+DEMONSTRATIONS = Path("data/feedback/demonstrations.jsonl")  # review-export's output
 TRAINER_CHECKPOINTS = CHECKPOINTS / "sft"
 FINGERPRINT_FILE = "fingerprint"
 
@@ -58,7 +62,8 @@ class LogToMlflow(TrainerCallback):
 def training_examples(params: Params, tokenizer: PreTrainedTokenizerBase) -> tuple[list[dict], dict]:
     """The tokenized examples, in input order, and how many of each format were found and kept.
 
-    Duplicates and conversations over `max_length` tokens are dropped before the per-format cap.
+    Duplicates and conversations over `max_length` tokens are dropped before the per-format cap,
+    which leaves the reviewers' demonstrations out: they are all kept.
     """
     cfg = params.sft
     examples = build_examples(
@@ -68,14 +73,20 @@ def training_examples(params: Params, tokenizer: PreTrainedTokenizerBase) -> tup
         read_records(VERIFIED, VerifiedRefinement),
         sources=(str(CORRECT), str(WRONG), str(VERIFIED)),
     )
-    distinct = unique(examples)
+    demonstrations = []
+    if DEMONSTRATIONS.exists():
+        demonstrations = demonstration_examples(read_records(DEMONSTRATIONS, Demonstration), str(DEMONSTRATIONS))
+    distinct = unique(examples + demonstrations)
     rows = {example.id: tokenize_example(example, tokenizer) for example in distinct}
     fitting = [example for example in distinct if len(rows[example.id]["input_ids"]) <= cfg.max_length]
-    chosen = cap_per_format(fitting, cfg.max_examples_per_format, cfg.seed)
+    reviewed = {example.id for example in demonstrations}
+    chosen = cap_per_format([e for e in fitting if e.id not in reviewed], cfg.max_examples_per_format, cfg.seed)
+    chosen += [example for example in fitting if example.id in reviewed]
     counts = {
         "examples_found": _by_format(Counter(e.format for e in examples)),
-        "duplicates": len(examples) - len(distinct),
+        "duplicates": len(examples) + len(demonstrations) - len(distinct),
         "too_long": len(distinct) - len(fitting),
+        "demonstrations": sum(example.id in reviewed for example in chosen),
         "examples": _by_format(Counter(e.format for e in chosen)),
         "answer_tokens": sum(label != IGNORE_INDEX for e in chosen for label in rows[e.id]["labels"]),
     }
@@ -150,7 +161,8 @@ def run(params: Params) -> dict:
         raise ValueError(
             f"sft: no training examples within max_length={cfg.max_length} from {CORRECT} and {VERIFIED} ({counts})"
         )
-    inputs = fingerprint(PROBLEMS, CORRECT, WRONG, VERIFIED, params.models.policy, cfg.model_dump())
+    reviewed = [DEMONSTRATIONS] if DEMONSTRATIONS.exists() and DEMONSTRATIONS.stat().st_size else []
+    inputs = fingerprint(PROBLEMS, CORRECT, WRONG, VERIFIED, *reviewed, params.models.policy, cfg.model_dump())
     output_dir = checkpoint_dir(inputs)
     resume_from = get_last_checkpoint(str(output_dir))
     trainer = build_trainer(params, tokenizer, rows, output_dir)

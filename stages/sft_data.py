@@ -4,7 +4,9 @@ Three formats. `solve`: a correct initial solution, asked zero-shot. `refine`: t
 the model's own earlier turn, the execution feedback, and the verified refinement as the answer.
 `explain_refine`: the same conversation asking for an explanation first, answered with the
 explanation then the refinement. A verified explain+refine answer yields both refinement formats
-(the paper's augmentation), a verified refine-only answer the `refine` format.
+(the paper's augmentation), a verified refine-only answer the `refine` format. Expert reviewers'
+corrected answers (`data/feedback/demonstrations.jsonl`, written by `review-export`) come in the
+`refine` and `explain_refine` formats, already in chat form.
 
 Masking: the prompt (every turn, with the generation prompt) and the full conversation are
 tokenized with the chat template. The prompt's tokens must be a prefix of the conversation's
@@ -26,7 +28,7 @@ from transformers import PreTrainedTokenizerBase
 
 from stages.benchmarks import Problem
 from stages.prompts import explain_refine_answer, fenced, refine_messages, solve_messages
-from stages.records import Execution, VerifiedRefinement
+from stages.records import Demonstration, Execution, VerifiedRefinement
 
 FORMATS = ("solve", "refine", "explain_refine")
 IGNORE_INDEX = -100  # label of a token outside the loss
@@ -99,6 +101,16 @@ def build_examples(
             raise ValueError(f"{where} refines sample {refinement.sample_id}, which {wrong_file} lacks")
         problem = _problem(problems, refinement.problem_id, verified_file, row)
         examples += refinement_examples(problem, wrong_by_sample[refinement.sample_id], refinement)
+    return examples
+
+
+def demonstration_examples(demonstrations: list[Demonstration], source: str = "demonstrations.jsonl") -> list[ChatExample]:
+    """Reviewers' corrected answers as examples; a row of an unknown format is an error naming it."""
+    examples = []
+    for row, demonstration in enumerate(demonstrations, start=1):
+        if demonstration.format not in ("refine", "explain_refine"):
+            raise ValueError(f"{source}: row {row}: demonstration {demonstration.id} has unknown format {demonstration.format!r}")
+        examples.append(ChatExample(demonstration.id, demonstration.format, demonstration.prompt, demonstration.answer))
     return examples
 
 

@@ -35,14 +35,11 @@ def build_tiny_tokenizer(corpus=TOKENIZER_CORPUS, vocab_size: int = 320):
     )
 
 
-@pytest.fixture(scope="session")
-def tiny_qwen2_checkpoint(tmp_path_factory):
-    """A randomly initialised two-layer Qwen2 causal LM with the tiny tokenizer, saved as a checkpoint."""
+def save_tiny_qwen2(directory, tokenizer):
+    """A randomly initialised two-layer Qwen2 causal LM sized to `tokenizer`, saved with it to `directory`."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    directory = tmp_path_factory.mktemp("tiny-qwen2")
-    tokenizer = build_tiny_tokenizer()
     config = Qwen2Config(
         vocab_size=len(tokenizer),
         hidden_size=32,
@@ -59,3 +56,9 @@ def tiny_qwen2_checkpoint(tmp_path_factory):
     Qwen2ForCausalLM(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen2_checkpoint(tmp_path_factory):
+    """A randomly initialised two-layer Qwen2 causal LM with the tiny tokenizer, saved as a checkpoint."""
+    return save_tiny_qwen2(tmp_path_factory.mktemp("tiny-qwen2"), build_tiny_tokenizer())

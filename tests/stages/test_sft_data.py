@@ -152,3 +152,15 @@ def test_real_chat_templates_mask_the_answer_only(preset):
     for example in build_examples(PROBLEMS, CORRECT, WRONG, VERIFIED):
         answer, _ = answer_and_prompt(tokenize_example(example, tokenizer), tokenizer)
         assert answer == example.answer + tokenizer.eos_token
+
+
+def test_reviewers_demonstrations_become_examples_of_their_format():
+    from stages.records import Demonstration
+    from stages.sft_data import demonstration_examples
+
+    prompt = [{"role": "user", "content": "Fix it."}]
+    rows = [Demonstration("P/0#s0#er1/review3", "explain_refine", prompt, "Explanation: x\n\n```python\npass\n```", "runtime", 1)]
+    [example] = demonstration_examples(rows)
+    assert (example.id, example.format, example.prompt, example.answer) == (rows[0].id, "explain_refine", prompt, rows[0].answer)
+    with pytest.raises(ValueError, match="demonstrations.jsonl: row 1: demonstration d has unknown format 'solve'"):
+        demonstration_examples([Demonstration("d", "solve", prompt, "a", "runtime", 1)])

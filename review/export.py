@@ -1,0 +1,133 @@
+"""DVC stage `review-export` (`python -m review.export`): the expert judgments as training data.
+
+Each run is a cycle of the weekly loop. Judgments saved since the last export form a new batch
+(its watermark is the newest judgment id). Per batch, the reviewers' agreement is measured and
+the judgments of its outlier reviewers are left out. From every reviewer's current judgment of
+each item (`review.datasets`) it writes `data/feedback/preferences.jsonl` (`records.Preference`,
+read by `reward-fit`) and `data/feedback/demonstrations.jsonl` (`records.Demonstration`, read by
+`sft`); `metrics/review_export.json` reports the batches. With no database or no judgments both
+files are empty and the pipeline trains as it does without review.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from review.agreement import agreement
+from review.datasets import build
+from review.db import ExportBatch, Item, Judgment, database_exists, database_url, open_engine
+from stages.config import Params, load_params
+from stages.jsonl import write_jsonl
+from stages.stage_io import publish_metrics
+from stages.tracking import stage_run
+
+OUT = Path("data/feedback")
+PREFERENCES = OUT / "preferences.jsonl"
+DEMONSTRATIONS = OUT / "demonstrations.jsonl"
+
+log = logging.getLogger("ledex.review")
+
+
+def cut_batch(session: Session) -> ExportBatch | None:
+    """A new batch up to the newest judgment, or None when nothing was judged since the last one."""
+    last = session.scalar(select(func.max(ExportBatch.watermark))) or 0
+    newest = session.scalar(select(func.max(Judgment.id))) or 0
+    if newest <= last:
+        return None
+    batch = ExportBatch(watermark=newest)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def current(judgments: Iterable[Judgment], up_to: int) -> list[Judgment]:
+    """Each reviewer's newest judgment of each item among ids <= `up_to`, oldest first."""
+    newest: dict[tuple[str, int], Judgment] = {}
+    for judgment in sorted(judgments, key=lambda j: j.id):
+        if judgment.id <= up_to:
+            newest[judgment.item_id, judgment.reviewer_id] = judgment
+    return sorted(newest.values(), key=lambda j: j.id)
+
+
+def batch_ids(judgments: list[Judgment], batches: list[ExportBatch]) -> dict[int, int]:
+    """{judgment id: id of the batch it fell in}; judgments newer than the last batch are left out."""
+    watermarks = [batch.watermark for batch in batches]
+    return {
+        judgment.id: batches[bisect.bisect_left(watermarks, judgment.id)].id
+        for judgment in judgments
+        if watermarks and judgment.id <= watermarks[-1]
+    }
+
+
+def export(session: Session, params: Params) -> dict:
+    """Cut a batch, write both files, return the metrics."""
+    settings = params.review
+    new_batch = cut_batch(session)
+    batches = list(session.scalars(select(ExportBatch).order_by(ExportBatch.watermark)))
+    judgments = list(session.scalars(select(Judgment).options(selectinload(Judgment.reviewer))))
+    batch_of = batch_ids(judgments, batches)
+
+    reports, outliers = {}, {}
+    previous = 0
+    for batch in batches:
+        new = [j for j in judgments if previous < j.id <= batch.watermark]
+        items = {j.item_id for j in new}
+        report = agreement([j for j in current(judgments, batch.watermark) if j.item_id in items], settings.outlier_alpha_gain)
+        reports[str(batch.id)] = {"judgments": len(new), "created_at": batch.created_at.isoformat(), **report.to_dict()}
+        outliers[batch.id] = set(report.outliers)
+        previous = batch.watermark
+
+    latest = current(judgments, batches[-1].watermark) if batches else []
+    kept = [j for j in latest if j.reviewer.name not in outliers[batch_of[j.id]]]
+    items = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_({j.item_id for j in kept})))}
+    preferences, demonstrations = build(items, kept, batch_of, settings, params.reward_fit.severity_weights)
+    OUT.mkdir(parents=True, exist_ok=True)
+    write_jsonl(PREFERENCES, preferences)
+    write_jsonl(DEMONSTRATIONS, demonstrations)
+    return {
+        "batch": batches[-1].id if batches else None,
+        "new_batch": new_batch is not None,
+        "judgments": len(latest),
+        "outlier_judgments_left_out": len(latest) - len(kept),
+        "hallucinations": dict(Counter(j.hallucination for j in kept if j.hallucination)),
+        "preferences": len(preferences),
+        "preferences_by_source": dict(Counter(row["source"] for row in preferences)),
+        "demonstrations": len(demonstrations),
+        "severity": dict(Counter(row["severity"] for row in preferences)),
+        "batches": reports,
+    }
+
+
+def run(params: Params) -> dict:
+    url = database_url(params.review)
+    if not database_exists(url):
+        log.info("review-export: no review database at %s; writing empty feedback files", url)
+        OUT.mkdir(parents=True, exist_ok=True)
+        write_jsonl(PREFERENCES, [])
+        write_jsonl(DEMONSTRATIONS, [])
+        return {"batch": None, "new_batch": False, "judgments": 0, "preferences": 0, "demonstrations": 0, "batches": {}}
+    engine = open_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            return export(session, params)
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    params = load_params()
+    tracked = {"review": params.review.model_dump(exclude={"database"})}  # a URL may hold a password
+    with stage_run("review-export", tracked, params.tracking.uri):
+        publish_metrics("review_export", run(params))
+
+
+if __name__ == "__main__":
+    main()

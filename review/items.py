@@ -1,0 +1,73 @@
+"""Review items from the pipeline's outputs: every parsed refinement of a wrong solution, with the
+problem, the wrong code, the execution feedback and the refinement's own sandbox verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from review.db import Item
+from stages.execute_filter import OUT as EXECUTE_FILTER
+from stages.prompts import explain_refine_answer, fenced, refine_messages, task_text
+from stages.records import Execution, VerifiedRefinement
+from stages.severity import SeverityWeights
+from stages.stage_io import PROBLEMS, read_problems, read_records
+from stages.verify import OUT as VERIFY
+
+TRAJECTORIES = VERIFY / "trajectories.jsonl"
+EXECUTIONS = EXECUTE_FILTER / "executions.jsonl"
+EXPLAIN_REFINE = "explain_refine"
+
+
+def answer_text(kind: str, explanation: str, code: str, language: str) -> str:
+    """An answer as SFT trains on it: the explanation first for explain+refine, then the code."""
+    if kind == EXPLAIN_REFINE and explanation.strip():
+        return explain_refine_answer(explanation, code, language)
+    return fenced(code, language)
+
+
+def load_pipeline_items(session: Session, severity: SeverityWeights, root: Path = Path(".")) -> int:
+    """Add the refinements of `data/verify/trajectories.jsonl` not yet in the database; their count.
+
+    A refinement without parsed code has no answer to judge and is left out; items already
+    loaded keep their judgments and are not changed.
+    """
+    problems = read_problems(root / PROBLEMS)
+    executions = {e.sample_id: e for e in read_records(root / EXECUTIONS, Execution)}
+    known = set(session.scalars(select(Item.id)))
+    added = 0
+    for row, refinement in enumerate(read_records(root / TRAJECTORIES, VerifiedRefinement), start=1):
+        if refinement.code is None or refinement.id in known:
+            continue
+        where = f"{root / TRAJECTORIES}: row {row}: {refinement.id}"
+        if refinement.problem_id not in problems:
+            raise ValueError(f"{where}: problem {refinement.problem_id} is not in {root / PROBLEMS}")
+        if refinement.sample_id not in executions:
+            raise ValueError(f"{where}: wrong solution {refinement.sample_id} is not in {root / EXECUTIONS}")
+        problem, wrong = problems[refinement.problem_id], executions[refinement.sample_id]
+        session.add(
+            Item(
+                id=refinement.id,
+                problem_id=refinement.problem_id,
+                sample_id=refinement.sample_id,
+                kind=refinement.kind,
+                language=problem.language,
+                task=task_text(problem),
+                wrong_code=wrong.code,
+                feedback=wrong.feedback,
+                severity=severity.tier(wrong.status),
+                explanation=refinement.explanation,
+                code=refinement.code,
+                answer=answer_text(refinement.kind, refinement.explanation, refinement.code, problem.language),
+                passed=refinement.passed,
+                status=refinement.status,
+                pass_rate=refinement.pass_rate,
+                messages=refine_messages(problem, wrong.code, wrong.feedback, explain=refinement.kind == EXPLAIN_REFINE),
+            )
+        )
+        known.add(refinement.id)
+        added += 1
+    session.flush()
+    return added

@@ -1,0 +1,56 @@
+"""The review database: migrations build the declared schema; accounts; items from the pipeline."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.orm import Session
+
+from review.accounts import add_reviewer, authenticate, hash_password, verify_password
+from review.db import Base, Item, database_exists, open_engine
+from review.items import load_pipeline_items
+from review.migrations import upgrade
+
+from .conftest import FIXED, SEVERITY
+
+
+def test_migrations_build_exactly_the_declared_schema(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    upgrade(engine)  # at head already: a second upgrade changes nothing
+    assert set(inspect(engine).get_table_names()) == {*Base.metadata.tables, "alembic_version"}
+
+
+def test_a_missing_sqlite_file_is_no_database(tmp_path):
+    assert not database_exists(f"sqlite:///{tmp_path / 'absent.db'}")
+    assert database_exists("postgresql+psycopg://reviewer@db.example/review")
+
+
+def test_passwords_are_salted_scrypt_hashes():
+    first, second = hash_password("correct horse"), hash_password("correct horse")
+    assert first != second and first.startswith("scrypt$16384$8$1$")
+    assert verify_password("correct horse", first) and not verify_password("correct hose", first)
+
+
+def test_only_the_right_password_signs_in():
+    engine = create_engine("sqlite://")
+    upgrade(engine)
+    with Session(engine) as session:
+        add_reviewer(session, "ada", "long enough")
+        assert authenticate(session, "ada", "long enough").name == "ada"
+        assert authenticate(session, "ada", "wrong password") is None
+        assert authenticate(session, "nobody", "long enough") is None
+
+
+def test_items_carry_the_context_a_reviewer_needs(review_db, tmp_path):
+    engine = create_engine(review_db)
+    with Session(engine) as session:
+        item = session.get(Item, "P/0#s0#er0")
+        assert (item.kind, item.code, item.passed, item.severity) == ("explain_refine", FIXED, True, "wrong_answer")
+        assert item.answer.startswith("Explanation: Every element") and FIXED.strip() in item.answer
+        assert "assert has_close" in item.feedback and item.wrong_code.startswith("def has_close")
+        assert item.messages[2]["role"] == "assistant" and "explain" in item.messages[3]["content"]
+        assert session.get(Item, "P/0#s1#er0").severity == "runtime"
+        assert load_pipeline_items(session, SEVERITY, tmp_path) == 0  # loaded items are not added twice
