@@ -47,6 +47,9 @@ EXPLAIN_REFINE_INSTRUCTION = (
     "complete corrected {language} solution in one code block."
 )
 EXPLANATION_HEADER = "Explanation:"
+# A solution's code block has closed: what follows is prose or usage examples, never tested, so
+# generation stops there (a row that stops early frees its batch sooner).
+SOLUTION_STOP = ("\n```\n",)
 
 
 def fenced(code: str, language: str) -> str:

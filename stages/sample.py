@@ -17,7 +17,7 @@ from stages.checkpoint import ResumableOutput, fingerprint
 from stages.config import Params, load_params
 from stages.generation import GenerationRequest, SamplingParams, make_generator
 from stages.problem_sets import training_problems
-from stages.prompts import solve_messages
+from stages.prompts import SOLUTION_STOP, solve_messages
 from stages.records import Sample
 from stages.response_parsing import extract_code
 from stages.stage_io import CHECKPOINTS, batches, progress, publish_metrics, write_problems
@@ -45,7 +45,8 @@ def run(params: Params) -> dict:
     problems = training_problems(params.data)
     write_problems(problems)
     sampling = SamplingParams(
-        n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed
+        n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
+        stop=SOLUTION_STOP,
     )
     groups = batches(problems, cfg.problems_per_batch)
     keys = [f"batch-{number}" for number in range(len(groups))]

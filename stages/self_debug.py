@@ -25,7 +25,7 @@ from stages.feedback import feedback_text
 from stages.generation import GenerationRequest, Generator, SamplingParams
 from stages.hallucination import CATEGORIES, classify
 from stages.passk import mean_pass_at_k
-from stages.prompts import refine_messages, solve_messages
+from stages.prompts import SOLUTION_STOP, refine_messages, solve_messages
 from stages.records import Record
 from stages.response_parsing import extract_code, parse_answer
 
@@ -69,7 +69,8 @@ def self_debug_batch(
 ) -> list[Attempt]:
     """Every attempt on `problems`: the initial samples, then each round of both refinement chains."""
     sampling = SamplingParams(
-        n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=seed
+        n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=seed,
+        stop=SOLUTION_STOP,
     )
     requests = [GenerationRequest(messages=solve_messages(p, cfg.shots if p.language == "python" else 0)) for p in problems]
     initial = [
@@ -91,7 +92,7 @@ def self_debug_batch(
     for round_number in range(1, cfg.rounds + 1):
         if not chains:
             break
-        refinement_sampling = replace(sampling, n=1, seed=seed + round_number)
+        refinement_sampling = replace(sampling, n=1, seed=seed + round_number, stop=())  # an explanation may quote code
         refined, chains = _refine_round(generator, sandbox, chains, refinement_sampling, cfg.timeout_s, model, benchmark, round_number)
         attempts += refined
     return attempts

@@ -8,8 +8,7 @@ Training is TRL's SFTTrainer on the pre-tokenized examples (their `labels` are u
 are), with LoRA merged into the base afterwards or full fine-tuning (`sft.method`).
 Conversations longer than `sft.max_length` are left out, never cut. Trainer checkpoints go to `data/.checkpoints/sft/`; a killed run resumes from the last one
 when the inputs and settings are unchanged, and starts over otherwise.
-The checkpoint is registered as a version of `evaluate.registered_model` in MLflow (once per
-checkpoint content); the `evaluate` stage decides which version becomes the champion.
+The `evaluate` stage registers the best trained checkpoint in MLflow and decides its alias.
 Outputs: `models/sft/` (a plain Hugging Face checkpoint with its tokenizer), `metrics/sft.json`.
 """
 
@@ -32,7 +31,6 @@ from stages.config import Params, SftParams, load_params
 from stages.execute_filter import OUT as EXECUTIONS
 from stages.models import resolve_model, save_checkpoint
 from stages.records import Demonstration, Execution, VerifiedRefinement
-from stages.registry import find_version, register
 from stages.sft_data import (
     FORMATS, IGNORE_INDEX, build_examples, cap_per_format, demonstration_examples, tokenize_example, unique,
 )
@@ -189,13 +187,8 @@ def run(params: Params) -> dict:
 def main() -> None:
     params = load_params()
     tracked = {"models.policy": params.models.policy, "sft": params.sft.model_dump()}
-    with stage_run("sft", tracked, params.tracking.uri) as mlflow_run:
-        metrics = run(params)
-        name = params.evaluate.registered_model
-        metrics["registered_version"] = int(
-            find_version(OUT, name=name) or register(OUT, "sft", mlflow_run.info.run_id, name=name)
-        )
-        publish_metrics("sft", metrics)
+    with stage_run("sft", tracked, params.tracking.uri):
+        publish_metrics("sft", run(params))
 
 
 if __name__ == "__main__":

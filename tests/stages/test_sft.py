@@ -9,7 +9,6 @@ import mlflow
 import pytest
 import torch
 import yaml
-from mlflow import MlflowClient
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTTrainer
@@ -17,7 +16,6 @@ from trl import SFTTrainer
 from stages import sft
 from stages.config import load_params
 from stages.jsonl import write_jsonl
-from stages.registry import checkpoint_digest
 from stages.sft_data import IGNORE_INDEX
 from stages.stage_io import write_problems
 from stages.tracking import EXPERIMENT
@@ -82,9 +80,6 @@ def test_trains_and_publishes_a_plain_merged_checkpoint(workdir, tiny_qwen2_chec
     assert metrics["duplicates"] == 0 and metrics["too_long"] == 0
     assert metrics["steps"] == 3 and metrics["resumed_from_step"] == 0  # ceil(5 examples / batch 2)
     assert metrics["train_loss"] > 0 and metrics["seconds_per_step"] > 0
-    version = MlflowClient().get_model_version("ledex-debugger", str(metrics["registered_version"]))
-    assert version.tags["ledex.stage"] == "sft"
-    assert version.tags["ledex.checkpoint_sha256"] == checkpoint_digest(workdir / "models/sft")
 
     published = sorted(path.name for path in (workdir / "models/sft").iterdir())
     assert "adapter_config.json" not in published and "model.safetensors" in published
