@@ -1,7 +1,8 @@
 # The image that runs ledex stages in containers: `dvc repro --single-item <stage>` in the
 # project directory mounted at the same path as on the host (docs/containers.md).
 #
-# Build it with scripts/build_image.sh, which prepares the wheels this file installs offline.
+# Build it with scripts/build_image.sh, which prepares build/image/ (the pins, torch's wheel, the
+# project's wheel) and passes the host's CA bundle.
 # BASE selects the variant:
 #   CPU  localhost/ledex-base:bookworm   a Debian rootfs made by debootstrap and `podman import`
 #   GPU  nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04 (or another CUDA runtime image): it comes
@@ -22,10 +23,15 @@ RUN apt-get update \
     && git config --system --add safe.directory '*' \
     && python3.11 -m venv /opt/venv
 
-# Dependencies first, from the wheelhouse alone: this layer is rebuilt only when the pins change.
+# Dependencies first: this layer is rebuilt only when the pins change. pip resolves for the
+# image's own Python (its markers may differ from the host's), through the host's proxy and CA
+# bundle (secret "ca"), with pip's cache kept outside the image between builds and torch's
+# wheel taken from build/image/wheels when the host provided it (the CPU build).
 COPY build/image/requirements.txt build/image/constraints.txt /opt/ledex/
-RUN --mount=type=bind,source=build/image/wheelhouse,target=/wheelhouse \
-    pip install --no-cache-dir --no-index --find-links /wheelhouse \
+RUN --mount=type=bind,source=build/image/wheels,target=/wheels \
+    --mount=type=cache,target=/root/.cache/pip \
+    --mount=type=secret,id=ca \
+    PIP_CERT=/run/secrets/ca pip install --find-links /wheels \
         -r /opt/ledex/requirements.txt -c /opt/ledex/constraints.txt
 
 # The project itself (stages, sandbox, flows). Stages run from the mounted checkout, which comes

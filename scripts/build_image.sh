@@ -4,7 +4,7 @@
 # is kept as it is.
 # Usage: scripts/build_image.sh [cpu|gpu]   (default cpu)
 #   cpu  localhost/ledex:cpu on a Debian rootfs made here by debootstrap (no registry needed);
-#        torch's CPU build must be reachable to pip (a local wheel on PIP_FIND_LINKS, or
+#        the host's pip must find torch's CPU wheel (a local wheel on PIP_FIND_LINKS, or
 #        PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu)
 #   gpu  localhost/ledex:gpu on $LEDEX_CUDA_BASE (a CUDA runtime image from a registry) with
 #        torch's CUDA build from PyPI
@@ -35,6 +35,7 @@ engine=${LEDEX_ENGINE:-podman}
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/podman.conf}
 apt_packages=${LEDEX_APT_PACKAGES-}
 python=${LEDEX_BUILD_PYTHON:-python3}
+ca_bundle=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}  # what the host trusts, a proxy's CA included
 work=build/image
 
 log() { echo "build_image: $*" >&2; }
@@ -65,10 +66,11 @@ if [[ $("$engine" image inspect --format '{{index .Labels "ledex.inputs"}}' "$im
     exit 0
 fi
 
-# The wheels of the project's dependencies at their pinned versions, for an offline install.
-log "collecting wheels for $torch and the dependencies of .[$extras]"
-mkdir -p "$work/wheelhouse"
-rm -rf "$work/dist"
+# What the image installs: the project's requirements at the pins of requirements.lock, torch's
+# CPU wheel where the host's pip finds it, and the project's own wheel.
+log "preparing $work for $torch and .[$extras]"
+rm -rf "$work"
+mkdir -p "$work/wheels" "$work/dist"
 grep -v '^torch==' requirements.lock >"$work/constraints.txt"
 "$python" - "$extras" >"$work/requirements.txt" <<'PY'
 import sys, tomllib
@@ -77,13 +79,15 @@ extras = [name for name in sys.argv[1].split(",") if name]
 print("\n".join(project["dependencies"] + [req for name in extras for req in project["optional-dependencies"][name]]))
 PY
 sed -i "s/^torch==.*/$torch/" "$work/requirements.txt"
-"$python" -m pip wheel -q --wheel-dir "$work/wheelhouse" --find-links "$work/wheelhouse" -r "$work/requirements.txt" -c "$work/constraints.txt"
+if [[ $variant == cpu ]]; then
+    "$python" -m pip download -q --no-deps --only-binary=:all: --dest "$work/wheels" "$torch"
+fi
 "$python" -m pip wheel -q --no-deps --wheel-dir "$work/dist" .
 
 log "building $image on $base"
 previous=$("$engine" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 "$engine" build --quiet \
-    --build-arg BASE="$base" --build-arg APT_PACKAGES="$apt_packages" \
+    --build-arg BASE="$base" --build-arg APT_PACKAGES="$apt_packages" --secret id=ca,src="$ca_bundle" \
     --label ledex.inputs="$inputs" --tag "$image" . >/dev/null
 if [[ -n $previous && $previous != $("$engine" image inspect --format '{{.Id}}' "$image") ]]; then
     "$engine" image rm "$previous" >/dev/null 2>&1 || true  # still used by another tag or container
