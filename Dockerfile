@@ -20,6 +20,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         python3.11 python3.11-venv git bubblewrap ca-certificates ${APT_PACKAGES} \
     && rm -rf /var/lib/apt/lists/* \
+    && { [ -e /usr/bin/python3 ] || ln -s python3.11 /usr/bin/python3; } \
     && git config --system --add safe.directory '*' \
     && python3.11 -m venv /opt/venv
 

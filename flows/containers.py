@@ -11,6 +11,8 @@ pool. Switched on, the stages it lists (GPU stages only) run as flow runs of the
 - the benchmark data directory (params.yaml `data.dir`) mounted read-only at its own path;
 - `mounts` from the settings, at their own paths;
 - GPU device requests (`gpus`);
+- privileges for the stages that run the sandbox (`privileged_stages`): bubblewrap makes its own
+  namespaces inside the container, which an unprivileged container may not;
 - the caller's MLflow environment (tracking URI, parent run) and `env` from the settings.
 
 The cycle flow asks `runs_in_container(stage, settings)` and, where it says yes, calls
@@ -37,6 +39,7 @@ from flows.repro_stage import repro_stage
 from stages.config import load_params
 
 GPU_STAGES = ("sample", "explain-refine", "sft", "ppo", "evaluate")
+SANDBOXED_STAGES = ("ppo", "evaluate")  # the GPU stages that run programs in the sandbox
 SETTINGS_FILE = Path(__file__).with_name("containers.yaml")
 PASSED_ENVIRONMENT = ("MLFLOW_TRACKING_URI", "LEDEX_PARENT_RUN_ID", "LEDEX_MODEL_CACHE", "HF_HUB_OFFLINE")
 
@@ -52,10 +55,11 @@ class ContainerSettings(BaseModel):
     image_pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
     gpus: Literal["all"] | NonNegativeInt = "all"
     stages: tuple[str, ...] = GPU_STAGES
+    privileged_stages: tuple[str, ...] = SANDBOXED_STAGES
     mounts: tuple[Path, ...] = ()
     env: dict[str, str] = {}
 
-    @field_validator("stages")
+    @field_validator("stages", "privileged_stages")
     @classmethod
     def _gpu_stages_only(cls, stages: tuple[str, ...]) -> tuple[str, ...]:
         others = sorted(set(stages) - set(GPU_STAGES))
@@ -72,8 +76,8 @@ def runs_in_container(stage: str, settings: ContainerSettings) -> bool:
     return settings.enabled and stage in settings.stages
 
 
-def job_variables(settings: ContainerSettings, project_dir: Path) -> dict[str, Any]:
-    """The Docker job that runs a stage of the project in `project_dir` (see the module's docstring)."""
+def job_variables(stage: str, settings: ContainerSettings, project_dir: Path) -> dict[str, Any]:
+    """The Docker job that runs `stage` of the project in `project_dir` (see the module's docstring)."""
     project_dir = project_dir.resolve()
     volumes = [f"{project_dir}:{project_dir}"]
     data_dir = load_params(project_dir / "params.yaml").data.dir.resolve()
@@ -90,6 +94,8 @@ def job_variables(settings: ContainerSettings, project_dir: Path) -> dict[str, A
         "image_pull_policy": settings.image_pull_policy,
         "volumes": volumes,
         "env": passed | settings.env,
+        "privileged": stage in settings.privileged_stages,
+        "auto_remove": True,
         "container_create_kwargs": container,
     }
 
@@ -123,7 +129,7 @@ def run_stage_in_container(
     flow_run = run_deployment(
         deploy_stage(stage, settings),
         parameters={"stage": stage, "project_dir": str(project_dir.resolve())},
-        job_variables=job_variables(settings, project_dir),
+        job_variables=job_variables(stage, settings, project_dir),
         timeout=timeout_s,
     )
     if not flow_run.state or not flow_run.state.is_completed():

@@ -44,7 +44,7 @@ def project(tmp_path):
 
 def test_the_job_mounts_the_project_and_the_data_at_their_own_paths(project, tmp_path):
     cache = tmp_path / "hub-cache"
-    variables = job_variables(ContainerSettings(image="ledex:test", gpus=0, mounts=(cache,)), project)
+    variables = job_variables("sample", ContainerSettings(image="ledex:test", gpus=0, mounts=(cache,)), project)
     data = tmp_path / "shared" / "data"
     assert variables["volumes"] == [f"{project}:{project}", f"{data}:{data}:ro", f"{cache}:{cache}"]
     assert variables["container_create_kwargs"] == {"working_dir": str(project)}
@@ -52,8 +52,8 @@ def test_the_job_mounts_the_project_and_the_data_at_their_own_paths(project, tmp
 
 
 def test_gpu_stages_request_the_gpus(project):
-    every = job_variables(ContainerSettings(gpus="all"), project)["container_create_kwargs"]["device_requests"]
-    two = job_variables(ContainerSettings(gpus=2), project)["container_create_kwargs"]["device_requests"]
+    every = job_variables("sft", ContainerSettings(gpus="all"), project)["container_create_kwargs"]["device_requests"]
+    two = job_variables("sft", ContainerSettings(gpus=2), project)["container_create_kwargs"]["device_requests"]
     assert every == [{"count": -1, "capabilities": [["gpu"]]}]
     assert two == [{"count": 2, "capabilities": [["gpu"]]}]
 
@@ -62,5 +62,11 @@ def test_the_job_carries_the_callers_mlflow_environment(project, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     monkeypatch.setenv("LEDEX_PARENT_RUN_ID", "abc123")
     monkeypatch.setenv("UNRELATED", "x")
-    env = job_variables(ContainerSettings(env={"HF_HOME": "/cache/hf"}), project)["env"]
+    env = job_variables("sample", ContainerSettings(env={"HF_HOME": "/cache/hf"}), project)["env"]
     assert env == {"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000", "LEDEX_PARENT_RUN_ID": "abc123", "HF_HOME": "/cache/hf"}
+
+
+def test_only_the_stages_that_run_the_sandbox_get_a_privileged_container(project):
+    settings = ContainerSettings(enabled=True)
+    privileged = [stage for stage in GPU_STAGES if job_variables(stage, settings, project)["privileged"]]
+    assert privileged == ["ppo", "evaluate"]
