@@ -110,16 +110,9 @@ def deploy_stage(stage: str, settings: ContainerSettings) -> str:
             client.create_work_pool(pool)
         except ObjectAlreadyExists:
             pass
-    repro_stage.deploy(
-        name=stage,
-        work_pool_name=settings.work_pool,
-        image=settings.image,
-        build=False,
-        push=False,
-        entrypoint_type=EntrypointType.MODULE_PATH,  # the flow installed in the image
-        print_next_steps=False,
-    )
-    return f"{repro_stage.name}/{stage}"
+    deployment = repro_stage.to_deployment(name=stage, entrypoint_type=EntrypointType.MODULE_PATH)  # the image's flow
+    deployment.apply(work_pool_name=settings.work_pool, image=settings.image)
+    return deployment.full_name
 
 
 def run_stage_in_container(

@@ -70,3 +70,22 @@ def test_only_the_stages_that_run_the_sandbox_get_a_privileged_container(project
     settings = ContainerSettings(enabled=True)
     privileged = [stage for stage in GPU_STAGES if job_variables(stage, settings, project)["privileged"]]
     assert privileged == ["ppo", "evaluate"]
+
+
+def test_a_stage_is_deployed_to_a_docker_work_pool_with_the_images_flow():
+    from prefect.client.orchestration import get_client
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.containers import deploy_stage
+
+    settings = ContainerSettings(enabled=True, work_pool="gpu-pool", image="localhost/ledex:test")
+    with prefect_test_harness(server_startup_timeout=120):
+        name = deploy_stage("sft", settings)
+        assert deploy_stage("sft", settings) == name == "repro-stage/sft"  # a second call updates in place
+        with get_client(sync_client=True) as client:
+            pool = client.read_work_pool("gpu-pool")
+            deployment = client.read_deployment_by_name(name)
+    assert pool.type == "docker"
+    assert deployment.work_pool_name == "gpu-pool"
+    assert deployment.entrypoint == "flows.repro_stage.repro_stage"
+    assert deployment.job_variables["image"] == "localhost/ledex:test"
