@@ -11,7 +11,8 @@
 # Environment: LEDEX_IMAGE (the tag), LEDEX_EXTRAS (the project's extras installed, default:
 # none for cpu, "models" for gpu), LEDEX_APT_PACKAGES (more Debian packages in the image),
 # DEBIAN_MIRROR and DEBIAN_SUITE (the CPU base rootfs), CONTAINERS_CONF (podman's settings,
-# default scripts/podman.conf).
+# default scripts/podman.conf), PIP_CERT (the CA bundle pip uses in the build, default the
+# system's).
 set -euo pipefail
 variant=${1:-cpu}
 cd "$(dirname "$0")/.."
