@@ -3,7 +3,7 @@
 .PHONY: run test
 
 run:
-	@scripts/bootstrap.sh dev,models
+	@scripts/bootstrap.sh models
 	.venv/bin/ledex run
 
 test:

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Create or update .venv with the pinned dependencies and, as root, the Debian packages the
-# sandbox needs. Idempotent: a rerun with nothing changed takes about a second.
-# Usage: scripts/bootstrap.sh [EXTRAS]   (default "dev"; the main job uses "dev,models")
+# sandbox needs (and, for the tests, what builds and runs the container image: podman with
+# runc, debootstrap). Idempotent: a rerun with nothing changed takes about a second.
+# Usage: scripts/bootstrap.sh [EXTRAS]   (default "dev"; the main job uses "models")
 set -euo pipefail
 extras=${1:-dev}
 cd "$(dirname "$0")/.."
 
-debian_packages=(bubblewrap default-jdk-headless libjavatuples-java g++ nodejs chromium)  # chromium: the review app's browser test
+debian_packages=(bubblewrap default-jdk-headless libjavatuples-java g++ nodejs)
+if [[ ,$extras, == *,dev,* ]]; then
+    debian_packages+=(podman runc netavark iptables debootstrap chromium)  # the container and browser tests
+fi
 
 missing_debian_packages() {
     local pkg
