@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--benchmark", required=True)
     score.add_argument("--samples", required=True, type=Path, help="JSONL with task_id, completion[, language]")
     score.add_argument("--k", default="1,10", type=_ks, help="comma-separated k values (default: %(default)s)")
+    fanout = score.add_argument_group("fan-out over a Dask cluster (docs/scaling.md)")
+    fanout.add_argument("--dask", metavar="ADDRESS|local", help="a Dask scheduler's address, or `local`: a LocalCluster here")
+    fanout.add_argument("--shards", type=_positive, default=16, help="Prefect tasks to split into (default: %(default)s)")
+    fanout.add_argument("--dask-workers", type=_positive, default=2, help="processes of `--dask local` (default: %(default)s)")
     score.set_defaults(command=_evaluate_samples)
 
     add_review_commands(commands)
@@ -62,6 +66,12 @@ def _ks(text: str) -> list[int]:
     if not ks or min(ks) < 1:
         raise argparse.ArgumentTypeError(f"k values must be positive, got {text!r}")
     return ks
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
 
 
 def _run(args) -> int:
@@ -116,18 +126,34 @@ def _data_check(args) -> int:
 
 
 def _evaluate_samples(args) -> int:
+    report = _evaluate_samples_on_dask(args) if args.dask else _evaluate_samples_here(args)
+    print(f"\n{report.passed}/{report.samples} samples passed; results in {report.results_path}", file=sys.stderr)
+    print(json.dumps(report.pass_at_k))
+    return 0
+
+
+def _evaluate_samples_here(args):
+    from functools import partial
+
     from sandbox import Sandbox
     from stages.benchmarks import load_benchmark
     from stages.config import load_params
-    from stages.evaluate_samples import evaluate_samples
+    from stages.evaluate_samples import evaluate_samples, score_samples
 
     params = load_params(args.params)
     problems = load_benchmark(args.benchmark, data_dir=params.data.dir, source=params.data.source)
     with Sandbox(params.sandbox) as sandbox:
-        report = evaluate_samples(args.samples, problems, args.k, sandbox, progress=_progress)
-    print(f"\n{report.passed}/{report.samples} samples passed; results in {report.results_path}", file=sys.stderr)
-    print(json.dumps(report.pass_at_k))
-    return 0
+        return evaluate_samples(args.samples, problems, args.k, partial(score_samples, sandbox=sandbox), progress=_progress)
+
+
+def _evaluate_samples_on_dask(args):
+    from flows.project import project_root, use_project_prefect
+
+    use_project_prefect(project_root())
+    from flows.sandbox_fanout import dask_task_runner, sandbox_fanout  # imports Prefect, which reads PREFECT_HOME now
+
+    runner = dask_task_runner(None if args.dask == "local" else args.dask, args.dask_workers)
+    return sandbox_fanout.with_options(task_runner=runner)(args.benchmark, args.samples, args.k, args.params, args.shards)
 
 
 def _progress(done: int, total: int) -> None:

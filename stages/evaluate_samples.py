@@ -3,20 +3,28 @@
 Input rows: `task_id`, `completion`, optional `language`. Output: `<samples>_results.jsonl`,
 each input row plus `passed`, `status` and `result`. Finished verdicts are checkpointed, so a
 killed run resumes where it stopped.
+
+Who runs the programs is the caller's choice, a `Scorer`: `score_samples` in one sandbox, or a
+flow that spreads shards over many hosts, each running `score_shard` (flows/sandbox_fanout.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import Sandbox, Verdict
+from sandbox import Sandbox, SandboxConfig, Verdict
 from stages.benchmarks import Problem
 from stages.execution import build_job
 from stages.checkpoint import ResumableOutput, fingerprint
 from stages.jsonl import JsonlError, read_jsonl
 from stages.passk import mean_pass_at_k
+
+Sample = tuple[dict, Problem]  # an input row and the problem it answers
+# Runs samples' programs; yields (index in the samples given, that row plus its verdict) as each finishes.
+Scorer = Callable[[Sequence[Sample]], Iterable[tuple[int, dict]]]
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,7 @@ def results_path_for(samples_path: Path) -> Path:
 
 
 def evaluate_samples(
-    samples_path: Path, problems: list[Problem], ks: list[int], sandbox: Sandbox, progress=None
+    samples_path: Path, problems: list[Problem], ks: list[int], score: Scorer, progress=None
 ) -> SampleReport:
     samples = _read_samples(samples_path, {p.id: p for p in problems})
     per_task = Counter(row["task_id"] for row, _ in samples)
@@ -41,10 +49,8 @@ def evaluate_samples(
     keys = [str(i) for i in range(len(samples))]
     with ResumableOutput(results_path_for(samples_path), fingerprint(samples_path)) as output:
         todo = [i for i, key in enumerate(keys) if key not in output]
-        jobs = [build_job(samples[i][1], samples[i][0]["completion"]) for i in todo]
-        for position, verdict in sandbox.imap(jobs):
-            index = todo[position]
-            output.add(keys[index], [{**samples[index][0], **_scored(verdict)}])
+        for position, row in score([samples[i] for i in todo]):
+            output.add(keys[todo[position]], [row])
             if progress:
                 progress(len(output), len(samples))
         rows = output.publish(keys)
@@ -53,7 +59,21 @@ def evaluate_samples(
     return SampleReport(output.path, mean_pass_at_k(counts, ks), len(rows), sum(correct.values()))
 
 
-def _read_samples(path: Path, problems: dict[str, Problem]) -> list[tuple[dict, Problem]]:
+def score_samples(samples: Sequence[Sample], sandbox: Sandbox) -> Iterator[tuple[int, dict]]:
+    """The `Scorer` of one sandbox: every program on its workers, in parallel."""
+    jobs = (build_job(problem, row["completion"]) for row, problem in samples)
+    for position, verdict in sandbox.imap(jobs):
+        yield position, {**samples[position][0], **_scored(verdict)}
+
+
+def score_shard(samples: Sequence[Sample], config: SandboxConfig) -> list[dict]:
+    """Score `samples` in a sandbox opened here, on whichever host runs the shard; rows in their order."""
+    with Sandbox(config) as sandbox:
+        rows = dict(score_samples(samples, sandbox))
+    return [rows[position] for position in range(len(samples))]
+
+
+def _read_samples(path: Path, problems: dict[str, Problem]) -> list[Sample]:
     samples = []
     for number, row in enumerate(read_jsonl(path, required=("task_id", "completion")), start=1):
         problem = problems.get(row["task_id"])

@@ -63,3 +63,9 @@ def test_data_check_reports_every_canonical_solution(capsys):
     assert main(["data", "check", "--benchmark", "humaneval"]) == 0
     report = last_json_line(capsys.readouterr().out)
     assert (report["checked"], report["passed"], report["failed"]) == (164, 164, {})
+
+
+def test_shards_must_be_a_positive_number(samples, capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate-samples", "--benchmark", "humaneval", "--samples", str(samples), "--shards", "0"])
+    assert "--shards: expected a positive integer, got '0'" in capsys.readouterr().err
