@@ -76,8 +76,9 @@ def runs_in_container(stage: str, settings: ContainerSettings) -> bool:
     return settings.enabled and stage in settings.stages
 
 
-def job_variables(stage: str, settings: ContainerSettings, project_dir: Path) -> dict[str, Any]:
-    """The Docker job that runs `stage` of the project in `project_dir` (see the module's docstring)."""
+def job_variables(stage: str, settings: ContainerSettings, project_dir: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The Docker job that runs `stage` of the project in `project_dir` (see the module's
+    docstring), with `env` (e.g. the cycle's MLflow parent run) on top of the passed environment."""
     project_dir = project_dir.resolve()
     volumes = [f"{project_dir}:{project_dir}"]
     data_dir = load_params(project_dir / "params.yaml").data.dir.resolve()
@@ -93,7 +94,7 @@ def job_variables(stage: str, settings: ContainerSettings, project_dir: Path) ->
         "image": settings.image,
         "image_pull_policy": settings.image_pull_policy,
         "volumes": volumes,
-        "env": passed | settings.env,
+        "env": passed | (env or {}) | settings.env,
         "privileged": stage in settings.privileged_stages,
         "auto_remove": True,
         "container_create_kwargs": container,
@@ -116,13 +117,14 @@ def deploy_stage(stage: str, settings: ContainerSettings) -> str:
 
 
 def run_stage_in_container(
-    stage: str, project_dir: Path, settings: ContainerSettings, timeout_s: float | None = None
+    stage: str, project_dir: Path, settings: ContainerSettings, timeout_s: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> FlowRun:
     """Run `stage` as a container job and wait for it; raises when its flow run does not complete."""
     flow_run = run_deployment(
         deploy_stage(stage, settings),
         parameters={"stage": stage, "project_dir": str(project_dir.resolve())},
-        job_variables=job_variables(stage, settings, project_dir),
+        job_variables=job_variables(stage, settings, project_dir, env),
         timeout=timeout_s,
     )
     if not flow_run.state or not flow_run.state.is_completed():

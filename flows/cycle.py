@@ -15,11 +15,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
+from flows.containers import load_settings, run_stage_in_container, runs_in_container
 from flows.dvc_plan import PlannedStage, plan_stages
 from flows.dvc_stage import StageFailed, run_dvc_stage
 from flows.metrics_artifact import publish_metrics_artifact
 from stages.config import load_params
-from stages.tracking import pipeline_run
+from stages.tracking import PARENT_RUN_ENV, pipeline_run
 
 LOGS = Path("logs")
 
@@ -32,8 +33,13 @@ def is_transient_failure(task, run, state) -> bool:
 
 @task(task_run_name="{stage.name}", cache_policy=NO_CACHE, retry_condition_fn=is_transient_failure)
 def reproduce(stage: PlannedStage, root: Path, parent_run_id: str) -> None:
-    """Run one DVC stage (DVC skips it when up to date) and publish its metrics."""
-    run_dvc_stage(stage.address, root, root / LOGS / f"{stage.name}.log", parent_run_id, attempt=task_run.run_count)
+    """Run one DVC stage (DVC skips it when up to date), in a container job where
+    flows/containers.yaml routes it, and publish its metrics."""
+    containers = load_settings()
+    if runs_in_container(stage.name, containers):
+        run_stage_in_container(stage.name, root, containers, env={PARENT_RUN_ENV: parent_run_id})
+    else:
+        run_dvc_stage(stage.address, root, root / LOGS / f"{stage.name}.log", parent_run_id, attempt=task_run.run_count)
     publish_metrics_artifact(stage.name, root, stage.metrics)
 
 

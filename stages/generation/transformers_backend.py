@@ -88,6 +88,9 @@ class TransformersGenerator:
         cache = DynamicCache(config=self.model.config)
         mask = attention_mask[:, :-1]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding: positions count real tokens
-        self.model(input_ids=input_ids[:, :-1], attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True)
+        self.model(
+            input_ids=input_ids[:, :-1], attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True,
+            logits_to_keep=1,  # only the cache is wanted: no (batch, prompt, vocab) logits
+        )
         cache.batch_repeat_interleave(copies)
         return cache

@@ -81,7 +81,7 @@ def prefect_api():
     """Prefect's ephemeral API on a temporary database, started once for the session."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=180):  # a loaded 2-core machine needs more than the default 30 s
         yield
 
 
