@@ -34,6 +34,7 @@ def prefect_env(root: Path) -> dict[str, str]:
     if "PREFECT_API_URL" not in env:
         env.setdefault("PREFECT_HOME", str(root / PREFECT_DIR))
         env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_TIMEOUT_S)
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # a local store reports nowhere (often offline)
     return env
 
 
