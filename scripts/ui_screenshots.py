@@ -17,11 +17,13 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1440, "height": 900}
+RECENT_RUNS = 10
 SETTLE_MS = 3000  # the UIs are single-page apps: let their data requests finish and render
 
 
 def prefect_pages(prefect: str) -> dict[str, str]:
-    """The weekly deployment's page and the newest completed cycle run's page."""
+    """The weekly deployment's page and the page of the longest of the last completed cycle runs
+    (one that ran the stages, not one that found them all up to date)."""
     api = f"{prefect}/api"
     deployment = httpx.get(f"{api}/deployments/name/ledex-cycle/weekly").raise_for_status().json()
     runs = httpx.post(
@@ -30,14 +32,14 @@ def prefect_pages(prefect: str) -> dict[str, str]:
             "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
             "flows": {"name": {"any_": ["ledex-cycle"]}},
             "sort": "END_TIME_DESC",
-            "limit": 1,
+            "limit": RECENT_RUNS,
         },
     ).raise_for_status().json()
     if not runs:
         raise SystemExit("no completed ledex-cycle run in this Prefect store: run `ledex run` first")
     return {
         "prefect-deployment.png": f"{prefect}/deployments/deployment/{deployment['id']}",
-        "prefect-cycle-run.png": f"{prefect}/runs/flow-run/{runs[0]['id']}",
+        "prefect-cycle-run.png": f"{prefect}/runs/flow-run/{max(runs, key=lambda run: run['total_run_time'])['id']}",
     }
 
 
