@@ -15,7 +15,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
-from flows.containers import load_settings, run_stage_in_container, runs_in_container
+from flows.containers import ContainerSettings, load_settings, run_stage_in_container, runs_in_container
 from flows.dvc_plan import PlannedStage, plan_stages
 from flows.dvc_stage import StageFailed, run_dvc_stage
 from flows.metrics_artifact import publish_metrics_artifact
@@ -32,10 +32,9 @@ def is_transient_failure(task, run, state) -> bool:
 
 
 @task(task_run_name="{stage.name}", cache_policy=NO_CACHE, retry_condition_fn=is_transient_failure)
-def reproduce(stage: PlannedStage, root: Path, parent_run_id: str) -> None:
-    """Run one DVC stage (DVC skips it when up to date), in a container job where
-    flows/containers.yaml routes it, and publish its metrics."""
-    containers = load_settings()
+def reproduce(stage: PlannedStage, root: Path, parent_run_id: str, containers: ContainerSettings) -> None:
+    """Run one DVC stage (DVC skips it when up to date), in a container job where `containers`
+    routes it, and publish its metrics."""
     if runs_in_container(stage.name, containers):
         run_stage_in_container(stage.name, root, containers, env={PARENT_RUN_ENV: parent_run_id})
     else:
@@ -50,9 +49,10 @@ def cycle(targets: list[str] | None = None, project: str = ".", retries: int = 2
     stages visited, in order."""
     root = Path(project).resolve()
     tracking_uri = load_params(root / "params.yaml").tracking.uri  # a bad params file fails here, before any stage
+    containers = load_settings()  # a bad flows/containers.yaml fails here too
     plan = plan_stages(root, targets)
     step = reproduce.with_options(retries=retries, retry_delay_seconds=retry_delay_s)
     with pipeline_run(tracking_uri, tags={"prefect.flow_run_id": str(flow_run.id), "ledex.targets": " ".join(targets or [])}) as run_id:
         for stage in plan:
-            step(stage, root, run_id)
+            step(stage, root, run_id, containers)
     return [stage.address for stage in plan]
