@@ -35,7 +35,7 @@ RUN --mount=type=bind,source=build/image/wheels,target=/wheels \
     PIP_CERT=/run/secrets/ca pip install --find-links /wheels \
         -r /opt/ledex/requirements.txt -c /opt/ledex/constraints.txt
 
-# The project itself (stages, sandbox, flows). Stages run from the mounted checkout, which comes
+# The project itself (stages, ledex, sandbox, flows, review). Stages run from the mounted checkout, which comes
 # first on sys.path; this copy is what Prefect's flow runs import.
 COPY build/image/dist/ /opt/ledex/dist/
 RUN pip install --no-cache-dir --no-index --no-deps /opt/ledex/dist/*.whl

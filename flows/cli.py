@@ -49,9 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--samples", required=True, type=Path, help="JSONL with task_id, completion[, language]")
     score.add_argument("--k", default="1,10", type=_ks, help="comma-separated k values (default: %(default)s)")
     fanout = score.add_argument_group("fan-out over a Dask cluster (docs/scaling.md)")
-    fanout.add_argument("--dask", metavar="ADDRESS|local", help="a Dask scheduler's address, or `local`: a LocalCluster here")
-    fanout.add_argument("--shards", type=_positive, default=16, help="Prefect tasks to split into (default: %(default)s)")
-    fanout.add_argument("--dask-workers", type=_positive, default=2, help="processes of `--dask local` (default: %(default)s)")
+    fanout.add_argument(
+        "--dask", metavar="ADDRESS|local", help="a Dask scheduler's address, or `local`: a LocalCluster here"
+    )
+    fanout.add_argument(
+        "--shards", type=_positive, default=16, help="Prefect tasks to split into (default: %(default)s)"
+    )
+    fanout.add_argument(
+        "--dask-workers", type=_positive, default=2, help="processes of `--dask local` (default: %(default)s)"
+    )
     score.set_defaults(command=_evaluate_samples)
 
     add_review_commands(commands)
@@ -88,8 +94,8 @@ def _run(args) -> int:
 def _ui(args) -> int:
     from flows.project import prefect_env, project_root
     from flows.ui import serve
-    from stages.config import load_params
-    from stages.tracking import tracking_uri
+    from ledex.pipeline.config import load_params
+    from ledex.pipeline.tracking import tracking_uri
 
     root = project_root()
     uri = tracking_uri(load_params(root / args.params).tracking.uri)
@@ -107,10 +113,10 @@ def _deploy(args) -> int:
 
 
 def _data_check(args) -> int:
+    from ledex.execution.canonical_check import check_canonical
+    from ledex.pipeline.config import load_params
+    from ledex.problems import load_benchmark
     from sandbox import Sandbox
-    from stages.benchmarks import load_benchmark
-    from stages.canonical_check import check_canonical
-    from stages.config import load_params
 
     params = load_params(args.params)
     problems = load_benchmark(args.benchmark, data_dir=params.data.dir, source=params.data.source, split=args.split)
@@ -135,15 +141,17 @@ def _evaluate_samples(args) -> int:
 def _evaluate_samples_here(args):
     from functools import partial
 
+    from ledex.execution.evaluate_samples import evaluate_samples, score_samples
+    from ledex.pipeline.config import load_params
+    from ledex.problems import load_benchmark
     from sandbox import Sandbox
-    from stages.benchmarks import load_benchmark
-    from stages.config import load_params
-    from stages.evaluate_samples import evaluate_samples, score_samples
 
     params = load_params(args.params)
     problems = load_benchmark(args.benchmark, data_dir=params.data.dir, source=params.data.source)
     with Sandbox(params.sandbox) as sandbox:
-        return evaluate_samples(args.samples, problems, args.k, partial(score_samples, sandbox=sandbox), progress=_progress)
+        return evaluate_samples(
+            args.samples, problems, args.k, partial(score_samples, sandbox=sandbox), progress=_progress
+        )
 
 
 def _evaluate_samples_on_dask(args):
@@ -153,7 +161,9 @@ def _evaluate_samples_on_dask(args):
     from flows.sandbox_fanout import dask_task_runner, sandbox_fanout  # imports Prefect, which reads PREFECT_HOME now
 
     runner = dask_task_runner(None if args.dask == "local" else args.dask, args.dask_workers)
-    return sandbox_fanout.with_options(task_runner=runner)(args.benchmark, args.samples, args.k, args.params, args.shards)
+    return sandbox_fanout.with_options(task_runner=runner)(
+        args.benchmark, args.samples, args.k, args.params, args.shards
+    )
 
 
 def _progress(done: int, total: int) -> None:

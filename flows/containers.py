@@ -21,6 +21,7 @@ The cycle flow asks `runs_in_container(stage, settings)` and, where it says yes,
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +37,7 @@ from prefect_docker.worker import DockerWorker
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, field_validator
 
 from flows.repro_stage import repro_stage
-from stages.config import load_params
+from ledex.pipeline.config import load_params
 
 GPU_STAGES = ("sample", "explain-refine", "sft", "ppo", "evaluate")
 SANDBOXED_STAGES = ("ppo", "evaluate")  # the GPU stages that run programs in the sandbox
@@ -76,7 +77,9 @@ def runs_in_container(stage: str, settings: ContainerSettings) -> bool:
     return settings.enabled and stage in settings.stages
 
 
-def job_variables(stage: str, settings: ContainerSettings, project_dir: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+def job_variables(
+    stage: str, settings: ContainerSettings, project_dir: Path, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The Docker job that runs `stage` of the project in `project_dir` (see the module's
     docstring), with `env` (e.g. the cycle's MLflow parent run) on top of the passed environment."""
     project_dir = project_dir.resolve()
@@ -107,17 +110,18 @@ def deploy_stage(stage: str, settings: ContainerSettings) -> str:
         pool = WorkPoolCreate(
             name=settings.work_pool, type="docker", base_job_template=DockerWorker.get_default_base_job_template()
         )
-        try:
+        with contextlib.suppress(ObjectAlreadyExists):
             client.create_work_pool(pool)
-        except ObjectAlreadyExists:
-            pass
     deployment = repro_stage.to_deployment(name=stage, entrypoint_type=EntrypointType.MODULE_PATH)  # the image's flow
     deployment.apply(work_pool_name=settings.work_pool, image=settings.image)
     return deployment.full_name
 
 
 def run_stage_in_container(
-    stage: str, project_dir: Path, settings: ContainerSettings, timeout_s: float | None = None,
+    stage: str,
+    project_dir: Path,
+    settings: ContainerSettings,
+    timeout_s: float | None = None,
     env: dict[str, str] | None = None,
 ) -> FlowRun:
     """Run `stage` as a container job and wait for it; raises when its flow run does not complete."""

@@ -19,8 +19,8 @@ from flows.containers import ContainerSettings, load_settings, run_stage_in_cont
 from flows.dvc_plan import PlannedStage, plan_stages
 from flows.dvc_stage import StageFailed, run_dvc_stage
 from flows.metrics_artifact import publish_metrics_artifact
-from stages.config import load_params
-from stages.tracking import PARENT_RUN_ENV, pipeline_run
+from ledex.pipeline.config import load_params
+from ledex.pipeline.tracking import PARENT_RUN_ENV, pipeline_run
 
 LOGS = Path("logs")
 
@@ -43,7 +43,9 @@ def reproduce(stage: PlannedStage, root: Path, parent_run_id: str, containers: C
 
 
 @flow(name="ledex-cycle")
-def cycle(targets: list[str] | None = None, project: str = ".", retries: int = 2, retry_delay_s: float = 60.0) -> list[str]:
+def cycle(
+    targets: list[str] | None = None, project: str = ".", retries: int = 2, retry_delay_s: float = 60.0
+) -> list[str]:
     """Reproduce `targets` (default: every stage) and their upstream stages in the DVC project at
     `project`; a transient failure is retried `retries` times, `retry_delay_s` apart. Returns the
     stages visited, in order."""
@@ -52,7 +54,9 @@ def cycle(targets: list[str] | None = None, project: str = ".", retries: int = 2
     containers = load_settings()  # a bad flows/containers.yaml fails here too
     plan = plan_stages(root, targets)
     step = reproduce.with_options(retries=retries, retry_delay_seconds=retry_delay_s)
-    with pipeline_run(tracking_uri, tags={"prefect.flow_run_id": str(flow_run.id), "ledex.targets": " ".join(targets or [])}) as run_id:
+    with pipeline_run(
+        tracking_uri, tags={"prefect.flow_run_id": str(flow_run.id), "ledex.targets": " ".join(targets or [])}
+    ) as run_id:
         for stage in plan:
             step(stage, root, run_id, containers)
     return [stage.address for stage in plan]

@@ -1,7 +1,7 @@
 """Run one DVC stage (`dvc repro --single-item`) with its output in a log file, and say how it failed.
 
 A failure is transient when a retry may cure it: the stage exited with `TRANSIENT_EXIT` (a lost
-generation endpoint, see `stages.transient`) or it or DVC was killed by SIGKILL or SIGTERM (an
+generation endpoint, see `ledex.pipeline.transient`) or it or DVC was killed by SIGKILL or SIGTERM (an
 out-of-memory kill, a preempted or stopped worker). Anything else (bad config, bad data, a bug) is
 deterministic: retrying would fail the same way.
 """
@@ -16,8 +16,8 @@ import sys
 from collections import deque
 from pathlib import Path
 
-from stages.tracking import PARENT_RUN_ENV
-from stages.transient import TRANSIENT_EXIT
+from ledex.pipeline.tracking import PARENT_RUN_ENV
+from ledex.pipeline.transient import TRANSIENT_EXIT
 
 KILLED = {signal.SIGKILL, signal.SIGTERM}
 TRANSIENT_STATUSES = {TRANSIENT_EXIT} | {-sig for sig in KILLED} | {128 + sig for sig in KILLED}  # 128+n: via a shell
@@ -53,7 +53,9 @@ def run_dvc_stage(address: str, root: Path, log: Path, parent_run_id: str, attem
         output.write(f"== ledex: dvc repro --single-item {address} (attempt {attempt}) ==\n")
         output.flush()
         start = output.tell()
-        returncode = subprocess.run(command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT).returncode
+        returncode = subprocess.run(
+            command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+        ).returncode
     if returncode != 0:
         raise StageFailed(address, _stage_status(returncode, log, start), log)
 

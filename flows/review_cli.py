@@ -30,7 +30,9 @@ def add_review_commands(commands) -> None:
     imports.set_defaults(command=_import)
 
     export = actions.add_parser("export", help="write data/feedback (as the review-export stage), or Label Studio JSON")
-    export.add_argument("--label-studio", type=Path, metavar="FILE", help="write Label Studio tasks and FILE's labeling config")
+    export.add_argument(
+        "--label-studio", type=Path, metavar="FILE", help="write Label Studio tasks and FILE's labeling config"
+    )
     export.set_defaults(command=_export)
 
 
@@ -39,8 +41,8 @@ def _database(args):
     """A session on the configured review database, committed on success, and the params."""
     from sqlalchemy.orm import Session
 
+    from ledex.pipeline.config import load_params
     from review.db import database_url, open_engine
-    from stages.config import load_params
 
     params = load_params(args.params)
     engine = open_engine(database_url(params.review))
@@ -56,9 +58,9 @@ def _tiers(params) -> list[str]:
 
 
 def _serve(args) -> int:
+    from ledex.pipeline.config import load_params
     from review.app import serve
     from review.db import database_url, open_engine
-    from stages.config import load_params
 
     params = load_params(args.params)
     serve(open_engine(database_url(params.review)), _tiers(params), args.port)
@@ -81,8 +83,8 @@ def _add_reviewer(args) -> int:
 
 
 def _load(args) -> int:
+    from ledex.execution.severity import SeverityWeights
     from review.items import load_pipeline_items
-    from stages.severity import SeverityWeights
 
     with _database(args) as (session, params):
         added = load_pipeline_items(session, SeverityWeights.from_params(params.reward_fit))
@@ -101,10 +103,10 @@ def _import(args) -> int:
 
 def _export(args) -> int:
     if args.label_studio is None:
-        from review.export import run
-        from stages.config import load_params
+        from ledex.pipeline.config import load_params
+        from review.export import export_feedback
 
-        print(json.dumps(run(load_params(args.params)), sort_keys=True))
+        print(json.dumps(export_feedback(load_params(args.params)), sort_keys=True))
         return 0
     from review.label_studio import export_tasks, labeling_config
 

@@ -2,7 +2,7 @@
 the Dask worker that runs it.
 
 The results file and pass@k are those of `ledex evaluate-samples` without `--dask`
-(`stages.evaluate_samples`): the same checkpoint, resumed where a killed run stopped, and the
+(`ledex.execution.evaluate_samples`): the same checkpoint, resumed where a killed run stopped, and the
 same order. Only who runs the programs changes: `DaskTaskRunner` sends each shard to a worker of
 the scheduler at `address` (sandbox hosts, see docs/scaling.md), or of a `LocalCluster` started
 for the run.
@@ -18,10 +18,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect_dask import DaskTaskRunner
 
+from ledex.execution.evaluate_samples import Sample, SampleReport, Scorer, evaluate_samples, score_shard
+from ledex.pipeline.config import load_params
+from ledex.problems import load_benchmark
 from sandbox import SandboxConfig
-from stages.benchmarks import load_benchmark
-from stages.config import load_params
-from stages.evaluate_samples import Sample, SampleReport, Scorer, evaluate_samples, score_shard
 
 
 def dask_task_runner(address: str | None, local_workers: int) -> DaskTaskRunner:

@@ -47,7 +47,18 @@ def services(root: Path, tracking_uri: str, prefect_port: int, mlflow_port: int)
         found.append(
             Service(
                 "MLflow",
-                [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri, "--host", HOST, "--port", str(mlflow_port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "mlflow",
+                    "ui",
+                    "--backend-store-uri",
+                    tracking_uri,
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(mlflow_port),
+                ],
                 f"http://{HOST}:{mlflow_port}",
                 "/health",
                 root / "logs" / "mlflow-ui.log",
@@ -89,7 +100,13 @@ def _start(service: Service, root: Path, env: dict[str, str]) -> subprocess.Pope
     service.log.parent.mkdir(parents=True, exist_ok=True)
     with service.log.open("w") as log:
         return subprocess.Popen(
-            service.command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            service.command,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
@@ -98,14 +115,18 @@ def _wait_ready(service: Service, process: subprocess.Popen) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = "".join(deque(service.log.open(errors="replace"), maxlen=20))
-            raise RuntimeError(f"{service.name} did not start (exit status {process.returncode}); log: {service.log}\n{tail}")
+            raise RuntimeError(
+                f"{service.name} did not start (exit status {process.returncode}); log: {service.log}\n{tail}"
+            )
         try:
             if httpx.get(service.url + service.health, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"{service.name} did not answer at {service.url} within {STARTUP_TIMEOUT_S:.0f} s; log: {service.log}")
+    raise RuntimeError(
+        f"{service.name} did not answer at {service.url} within {STARTUP_TIMEOUT_S:.0f} s; log: {service.log}"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:

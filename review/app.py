@@ -87,6 +87,7 @@ def create_app(engine: Engine, severity_tiers: list[str]) -> FastAPI:
     templates.env.filters["url"] = lambda item_id: "/items/" + quote(item_id, safe="")
 
     app.state.engine = engine
+
     def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         context.update(csrf=csrf_token(request), grades=GRADES, votes=VOTES, hallucinations=HALLUCINATIONS)
         return templates.TemplateResponse(request, name, context, status_code=status_code)

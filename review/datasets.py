@@ -2,8 +2,8 @@
 
 Pairs compare answers to the same prompt (one wrong solution, asked the same way): a reviewer's
 corrected answer beats the answer it corrects, and a good answer beats a bad one by the
-reviewers' consensus (`stages.config.ReviewParams` defines good and bad). Every corrected answer
-is also a demonstration in the chat form of `stages.sft_data`. Each carries the bug's severity
+reviewers' consensus (`ledex.pipeline.config.ReviewParams` defines good and bad). Every corrected answer
+is also a demonstration in the chat form of `ledex.training.sft_data`. Each carries the bug's severity
 as the reviewers set it (the most common tier among them; a tie goes to the heavier tier).
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import product
 
+from ledex.pipeline.config import ReviewParams
+from ledex.pipeline.records import Demonstration, Preference
 from review.db import Item, Judgment
 from review.items import answer_text
-from stages.config import ReviewParams
-from stages.records import Demonstration, Preference
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,20 @@ class Consensus:
     hallucinated: bool  # a majority flagged a hallucination
 
     @classmethod
-    def of(cls, judgments: list[Judgment]) -> "Consensus":
+    def of(cls, judgments: list[Judgment]) -> Consensus:
         flagged = sum(bool(j.hallucination) for j in judgments)
-        return cls(sum(j.grade for j in judgments) / len(judgments), sum(j.vote for j in judgments), 2 * flagged > len(judgments))
+        return cls(
+            sum(j.grade for j in judgments) / len(judgments),
+            sum(j.vote for j in judgments),
+            2 * flagged > len(judgments),
+        )
 
     def good(self, settings: ReviewParams) -> bool:
-        return not self.hallucinated and self.votes >= 0 and self.grade > settings.bad_grade and (
-            self.votes > 0 or self.grade >= settings.good_grade
+        return (
+            not self.hallucinated
+            and self.votes >= 0
+            and self.grade > settings.bad_grade
+            and (self.votes > 0 or self.grade >= settings.good_grade)
         )
 
     def bad(self, settings: ReviewParams) -> bool:
@@ -92,8 +99,15 @@ def build(
             )
             if answer != item.answer:
                 preferences.append(
-                    Preference(f"{source}>{item.id}", prompt_text(prompt), answer, item.answer, tier, "correction",
-                               batches[judgment.id]).to_dict()
+                    Preference(
+                        f"{source}>{item.id}",
+                        prompt_text(prompt),
+                        answer,
+                        item.answer,
+                        tier,
+                        "correction",
+                        batches[judgment.id],
+                    ).to_dict()
                 )
         consensus = {item_id: Consensus.of(by_item[item_id]) for item_id in item_ids}
         good = [i for i in item_ids if consensus[i].good(settings)]
@@ -102,7 +116,14 @@ def build(
             if items[chosen].answer != items[rejected].answer:
                 batch = max(batches[j.id] for j in by_item[chosen] + by_item[rejected])
                 preferences.append(
-                    Preference(f"{chosen}>{rejected}", prompt_text(prompt), items[chosen].answer,
-                               items[rejected].answer, tier, "judgments", batch).to_dict()
+                    Preference(
+                        f"{chosen}>{rejected}",
+                        prompt_text(prompt),
+                        items[chosen].answer,
+                        items[rejected].answer,
+                        tier,
+                        "judgments",
+                        batch,
+                    ).to_dict()
                 )
     return preferences, demonstrations

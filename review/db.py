@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, create_engine
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
-from stages.config import ReviewParams
+from ledex.pipeline.config import ReviewParams
 
 DATABASE_ENV = "LEDEX_REVIEW_DATABASE"
 

@@ -1,6 +1,6 @@
-"""DVC stage `review-export` (`python -m review.export`): the expert judgments as training data.
+"""The expert judgments as training data, for the `review-export` stage (`stages/review_export.py`).
 
-Each run is a cycle of the weekly loop. Judgments saved since the last export form a new batch
+Each export is a cycle of the weekly loop. Judgments saved since the last export form a new batch
 (its watermark is the newest judgment id). Per batch, the reviewers' agreement is measured and
 the judgments of its outlier reviewers are left out. From every reviewer's current judgment of
 each item (`review.datasets`) it writes `data/feedback/preferences.jsonl` (`records.Preference`,
@@ -15,24 +15,26 @@ import bisect
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ledex.pipeline.config import Params
+from ledex.pipeline.jsonl import write_jsonl
+from ledex.pipeline.paths import DEMONSTRATIONS, FEEDBACK, PREFERENCES
 from review.agreement import agreement
 from review.datasets import build
 from review.db import ExportBatch, Item, Judgment, database_exists, database_url, open_engine
-from stages.config import Params, load_params
-from stages.jsonl import write_jsonl
-from stages.stage_io import publish_metrics
-from stages.tracking import stage_run
-
-OUT = Path("data/feedback")
-PREFERENCES = OUT / "preferences.jsonl"
-DEMONSTRATIONS = OUT / "demonstrations.jsonl"
 
 log = logging.getLogger("ledex.review")
+
+
+def write_empty() -> dict:
+    """Empty feedback files: with no review database the pipeline trains as it does without review."""
+    FEEDBACK.mkdir(parents=True, exist_ok=True)
+    write_jsonl(PREFERENCES, [])
+    write_jsonl(DEMONSTRATIONS, [])
+    return {"batch": None, "new_batch": False, "judgments": 0, "preferences": 0, "demonstrations": 0, "batches": {}}
 
 
 def cut_batch(session: Session) -> ExportBatch | None:
@@ -79,7 +81,9 @@ def export(session: Session, params: Params) -> dict:
     for batch in batches:
         new = [j for j in judgments if previous < j.id <= batch.watermark]
         items = {j.item_id for j in new}
-        report = agreement([j for j in current(judgments, batch.watermark) if j.item_id in items], settings.outlier_alpha_gain)
+        report = agreement(
+            [j for j in current(judgments, batch.watermark) if j.item_id in items], settings.outlier_alpha_gain
+        )
         reports[str(batch.id)] = {"judgments": len(new), "created_at": batch.created_at.isoformat(), **report.to_dict()}
         outliers[batch.id] = set(report.outliers)
         previous = batch.watermark
@@ -88,7 +92,7 @@ def export(session: Session, params: Params) -> dict:
     kept = [j for j in latest if j.reviewer.name not in outliers[batch_of[j.id]]]
     items = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_({j.item_id for j in kept})))}
     preferences, demonstrations = build(items, kept, batch_of, settings, params.reward_fit.severity_weights)
-    OUT.mkdir(parents=True, exist_ok=True)
+    FEEDBACK.mkdir(parents=True, exist_ok=True)
     write_jsonl(PREFERENCES, preferences)
     write_jsonl(DEMONSTRATIONS, demonstrations)
     return {
@@ -105,29 +109,15 @@ def export(session: Session, params: Params) -> dict:
     }
 
 
-def run(params: Params) -> dict:
+def export_feedback(params: Params) -> dict:
+    """Export the judgments of the review database (`params.review`); empty files when there is none."""
     url = database_url(params.review)
     if not database_exists(url):
         log.info("review-export: no review database at %s; writing empty feedback files", url)
-        OUT.mkdir(parents=True, exist_ok=True)
-        write_jsonl(PREFERENCES, [])
-        write_jsonl(DEMONSTRATIONS, [])
-        return {"batch": None, "new_batch": False, "judgments": 0, "preferences": 0, "demonstrations": 0, "batches": {}}
+        return write_empty()
     engine = open_engine(url)
     try:
         with Session(engine) as session, session.begin():
             return export(session, params)
     finally:
         engine.dispose()
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    params = load_params()
-    tracked = {"review": params.review.model_dump(exclude={"database"})}  # a URL may hold a password
-    with stage_run("review-export", tracked, params.tracking.uri):
-        publish_metrics("review_export", run(params))
-
-
-if __name__ == "__main__":
-    main()

@@ -8,22 +8,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledex.execution.severity import SeverityWeights
+from ledex.generation.prompts import explain_refine_answer, fenced, refine_messages, task_text
+from ledex.pipeline.paths import EXECUTIONS, PROBLEMS, TRAJECTORIES
+from ledex.pipeline.records import Execution, Kind, VerifiedRefinement
+from ledex.pipeline.stage_io import read_problems, read_records
 from review.db import Item
-from stages.execute_filter import OUT as EXECUTE_FILTER
-from stages.prompts import explain_refine_answer, fenced, refine_messages, task_text
-from stages.records import Execution, VerifiedRefinement
-from stages.severity import SeverityWeights
-from stages.stage_io import PROBLEMS, read_problems, read_records
-from stages.verify import OUT as VERIFY
-
-TRAJECTORIES = VERIFY / "trajectories.jsonl"
-EXECUTIONS = EXECUTE_FILTER / "executions.jsonl"
-EXPLAIN_REFINE = "explain_refine"
 
 
-def answer_text(kind: str, explanation: str, code: str, language: str) -> str:
+def answer_text(kind: Kind, explanation: str, code: str, language: str) -> str:
     """An answer as SFT trains on it: the explanation first for explain+refine, then the code."""
-    if kind == EXPLAIN_REFINE and explanation.strip():
+    if Kind(kind).explains and explanation.strip():
         return explain_refine_answer(explanation, code, language)
     return fenced(code, language)
 
@@ -64,7 +59,7 @@ def load_pipeline_items(session: Session, severity: SeverityWeights, root: Path 
                 passed=refinement.passed,
                 status=refinement.status,
                 pass_rate=refinement.pass_rate,
-                messages=refine_messages(problem, wrong.code, wrong.feedback, explain=refinement.kind == EXPLAIN_REFINE),
+                messages=refine_messages(problem, wrong.code, wrong.feedback, explain=refinement.kind.explains),
             )
         )
         known.add(refinement.id)

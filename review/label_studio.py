@@ -20,8 +20,21 @@ from sqlalchemy.orm import Session, selectinload
 from review.db import GRADES, HALLUCINATIONS, VOTES, Item, Judgment, Reviewer
 
 ITEM_FIELDS = (
-    "problem_id", "sample_id", "kind", "language", "task", "wrong_code", "feedback", "severity",
-    "explanation", "code", "answer", "passed", "status", "pass_rate", "messages",
+    "problem_id",
+    "sample_id",
+    "kind",
+    "language",
+    "task",
+    "wrong_code",
+    "feedback",
+    "severity",
+    "explanation",
+    "code",
+    "answer",
+    "passed",
+    "status",
+    "pass_rate",
+    "messages",
 )
 TEXTS = ("corrected_explanation", "corrected_code")
 VOTE_BY_LABEL = {label: value for value, label in VOTES.items()}
@@ -34,24 +47,33 @@ class LabelStudioError(ValueError):
 
 def labeling_config(tiers: list[str]) -> str:
     """The Label Studio labeling interface whose results this module reads and writes."""
+
     def choices(name: str, values) -> str:
         options = "".join(f"<Choice value={quoteattr(value)}/>" for value in values)
         return f'  <Choices name="{name}" toName="{TO_NAME}" choice="single">{options}</Choices>\n'
 
-    ratings = "".join(f'  <Rating name="{grade}" toName="{TO_NAME}" maxRating="5" required="true"/>\n' for grade in GRADES)
+    ratings = "".join(
+        f'  <Rating name="{grade}" toName="{TO_NAME}" maxRating="5" required="true"/>\n' for grade in GRADES
+    )
     texts = "".join(f'  <TextArea name="{name}" toName="{TO_NAME}" maxSubmissions="1"/>\n' for name in TEXTS)
     return (
-        "<View>\n  <Header value=\"$problem_id\"/>\n  <Text name=\"task\" value=\"$task\"/>\n"
-        "  <Text name=\"wrong_code\" value=\"$wrong_code\"/>\n  <Text name=\"feedback\" value=\"$feedback\"/>\n"
-        f"  <Text name=\"{TO_NAME}\" value=\"$answer\"/>\n  <Text name=\"status\" value=\"$status\"/>\n"
-        + ratings + choices("vote", VOTE_BY_LABEL) + choices("hallucination", HALLUCINATIONS)
-        + choices("severity", tiers) + texts + "</View>\n"
+        '<View>\n  <Header value="$problem_id"/>\n  <Text name="task" value="$task"/>\n'
+        '  <Text name="wrong_code" value="$wrong_code"/>\n  <Text name="feedback" value="$feedback"/>\n'
+        f'  <Text name="{TO_NAME}" value="$answer"/>\n  <Text name="status" value="$status"/>\n'
+        + ratings
+        + choices("vote", VOTE_BY_LABEL)
+        + choices("hallucination", HALLUCINATIONS)
+        + choices("severity", tiers)
+        + texts
+        + "</View>\n"
     )
 
 
 def export_tasks(session: Session) -> list[dict]:
     """Every item as a task, with each reviewer's current judgment as an annotation."""
-    items = session.scalars(select(Item).options(selectinload(Item.judgments).selectinload(Judgment.reviewer)).order_by(Item.id))
+    items = session.scalars(
+        select(Item).options(selectinload(Item.judgments).selectinload(Judgment.reviewer)).order_by(Item.id)
+    )
     tasks = []
     for number, item in enumerate(items, start=1):
         current: dict[int, Judgment] = {}
@@ -111,7 +133,10 @@ def import_tasks(session: Session, tasks: list, tiers: list[str]) -> dict:
             fields = _judgment_fields(annotation, item, tiers, f"{where}, annotation {index}")
             reviewer = _reviewer(session, annotation, f"{where}, annotation {index}")
             latest = session.scalar(
-                select(Judgment).where(Judgment.item_id == item.id, Judgment.reviewer_id == reviewer.id).order_by(Judgment.id.desc()).limit(1)
+                select(Judgment)
+                .where(Judgment.item_id == item.id, Judgment.reviewer_id == reviewer.id)
+                .order_by(Judgment.id.desc())
+                .limit(1)
             )
             if latest is not None and all(getattr(latest, key) == value for key, value in fields.items()):
                 counts["unchanged"] += 1

@@ -59,7 +59,7 @@ inputs=$( {
     echo "$variant $base $torch [$extras] [$apt_packages]"
     "$engine" image inspect --format '{{.Id}}' "$base" 2>/dev/null || true
     cat Dockerfile .dockerignore requirements.lock
-    git ls-files -z pyproject.toml README.md stages sandbox flows | xargs -0 sha256sum
+    git ls-files -z pyproject.toml README.md stages ledex sandbox flows review | xargs -0 sha256sum
 } | sha256sum | cut -d' ' -f1)
 if [[ $("$engine" image inspect --format '{{index .Labels "ledex.inputs"}}' "$image" 2>/dev/null) == "$inputs" ]]; then
     log "$image is up to date"

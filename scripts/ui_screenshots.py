@@ -26,15 +26,19 @@ def prefect_pages(prefect: str) -> dict[str, str]:
     (one that ran the stages, not one that found them all up to date)."""
     api = f"{prefect}/api"
     deployment = httpx.get(f"{api}/deployments/name/ledex-cycle/weekly").raise_for_status().json()
-    runs = httpx.post(
-        f"{api}/flow_runs/filter",
-        json={
-            "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
-            "flows": {"name": {"any_": ["ledex-cycle"]}},
-            "sort": "END_TIME_DESC",
-            "limit": RECENT_RUNS,
-        },
-    ).raise_for_status().json()
+    runs = (
+        httpx.post(
+            f"{api}/flow_runs/filter",
+            json={
+                "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
+                "flows": {"name": {"any_": ["ledex-cycle"]}},
+                "sort": "END_TIME_DESC",
+                "limit": RECENT_RUNS,
+            },
+        )
+        .raise_for_status()
+        .json()
+    )
     if not runs:
         raise SystemExit("no completed ledex-cycle run in this Prefect store: run `ledex run` first")
     return {

@@ -2,10 +2,10 @@
 which trained model becomes the registry's champion.
 
 Every model of `evaluate.models` (the prompted policy, SFT, PPO) runs the self-debugging loop
-of `stages.self_debug` on every held-out evaluation set, a batch of problems at a time
+of `ledex.evaluation.self_debug` on every held-out evaluation set, a batch of problems at a time
 (checkpointed: a killed run resumes). The best candidate by pass@1 (Expl. + Refine, one round)
 on the promotion benchmark is registered in MLflow, once per checkpoint, and promoted
-(`stages.registry`).
+(`ledex.evaluation.registry`).
 Outputs: `data/evaluate/attempts.jsonl` (`self_debug.Attempt`), `data/evaluate/report.md`,
 `data/evaluate/pass_at_k_rounds.png`, `metrics/evaluate.json`.
 """
@@ -18,21 +18,18 @@ from pathlib import Path
 
 import mlflow
 
+from ledex.evaluation.registry import find_version, promote, register
+from ledex.evaluation.report import plot_rounds, render
+from ledex.evaluation.self_debug import Attempt, score, self_debug_batch
+from ledex.generation import make_generator
+from ledex.pipeline.checkpoint import ResumableOutput, directory_digest, fingerprint
+from ledex.pipeline.config import EvaluateParams, Params, load_params
+from ledex.pipeline.paths import ATTEMPTS, CHECKPOINTS, REPORT, ROUNDS_PLOT
+from ledex.pipeline.records import Kind
+from ledex.pipeline.stage_io import batches, progress, publish_metrics
+from ledex.pipeline.tracking import stage_run
+from ledex.problems.problem_sets import evaluation_sets
 from sandbox import Sandbox
-from stages.checkpoint import ResumableOutput, fingerprint
-from stages.config import EvaluateParams, Params, load_params
-from stages.generation import make_generator
-from stages.problem_sets import evaluation_sets
-from stages.registry import checkpoint_digest, find_version, promote, register
-from stages.report import plot_rounds, render
-from stages.self_debug import EXPLAIN_REFINE, Attempt, score, self_debug_batch
-from stages.stage_io import CHECKPOINTS, batches, progress, publish_metrics
-from stages.tracking import stage_run
-
-OUT = Path("data/evaluate")
-ATTEMPTS = OUT / "attempts.jsonl"
-REPORT = OUT / "report.md"
-PLOT = OUT / "pass_at_k_rounds.png"
 
 
 def models_to_evaluate(cfg: EvaluateParams, policy: str) -> dict[str, str]:
@@ -61,9 +58,11 @@ def run(params: Params) -> dict:
         raise ValueError("data.evaluate: no evaluation set")
     promotion_set = cfg.promotion_benchmark or next(iter(sets))
     if promotion_set not in sets:
-        raise ValueError(f"evaluate.promotion_benchmark: {promotion_set!r} is not one of data.evaluate's sets {list(sets)}")
+        raise ValueError(
+            f"evaluate.promotion_benchmark: {promotion_set!r} is not one of data.evaluate's sets {list(sets)}"
+        )
     models = models_to_evaluate(cfg, params.models.policy)
-    digests = {label: checkpoint_digest(models[label]) for label in cfg.candidates if label in models}
+    digests = {label: directory_digest(models[label]) for label in cfg.candidates if label in models}
     units = [
         (f"{label}/{name}/batch-{number}", label, name, number, group)
         for label in models
@@ -71,7 +70,11 @@ def run(params: Params) -> dict:
         for number, group in enumerate(batches(problems, cfg.problems_per_batch))
     ]
     inputs = fingerprint(
-        cfg.model_dump(), models, digests, params.generation.model_dump(), params.sandbox,
+        cfg.model_dump(),
+        models,
+        digests,
+        params.generation.model_dump(),
+        params.sandbox,
         {name: [p.id for p in problems] for name, problems in sets.items()},
     )
     started = time.perf_counter()
@@ -83,14 +86,16 @@ def run(params: Params) -> dict:
                 generator = None  # free the previous model first
                 generator = make_generator(params.generation.backend, models[label], **params.generation.options)
                 loaded = label
-            attempts = self_debug_batch(generator, sandbox, group, cfg, model=label, benchmark=name, seed=cfg.seed + number)
+            attempts = self_debug_batch(
+                generator, sandbox, group, cfg, model=label, benchmark=name, seed=cfg.seed + number
+            )
             output.add(key, [attempt.to_dict() for attempt in attempts])
         rows = output.publish(unit[0] for unit in units)
     attempts = [Attempt.from_dict(row) for row in rows]
     scores = {label: score([a for a in attempts if a.model == label], cfg.ks, cfg.rounds) for label in models}
     promotion = promote_best(cfg, scores, models, digests, promotion_set, sets[promotion_set])
     REPORT.write_text(render(scores, cfg.ks, cfg.rounds, promotion["line"]))
-    plot_rounds(scores, cfg.ks, cfg.rounds, PLOT)
+    plot_rounds(scores, cfg.ks, cfg.rounds, ROUNDS_PLOT)
     return {
         "models": scores,
         "promotion": {key: value for key, value in promotion.items() if key != "line"},
@@ -104,14 +109,21 @@ def promote_best(cfg: EvaluateParams, scores: dict, models: dict, digests: dict,
     evaluated = [label for label in cfg.candidates if label in models]
     if not evaluated:
         return {"line": "No trained candidate was evaluated; the registry is unchanged."}
-    pass_at_1 = {label: scores[label]["benchmarks"][benchmark][EXPLAIN_REFINE]["round_1"]["pass_at_1"] for label in evaluated}
+    pass_at_1 = {
+        label: scores[label]["benchmarks"][benchmark][Kind.EXPLAIN_REFINE]["round_1"]["pass_at_1"]
+        for label in evaluated
+    }
     best = max(evaluated, key=pass_at_1.__getitem__)
     version = find_version(models[best], name=cfg.registered_model, digest=digests[best]) or register(
         models[best], best, mlflow.active_run().info.run_id, name=cfg.registered_model
     )
     # scores are comparable only under the same problems and sampling protocol
-    protocol = fingerprint([p.id for p in problems], cfg.n, cfg.temperature, cfg.top_p, cfg.max_new_tokens, cfg.shots, cfg.timeout_s)
-    decision = promote(version, pass_at_1[best], f"{benchmark}#{protocol[:12]}", cfg.promotion_margin, name=cfg.registered_model)
+    protocol = fingerprint(
+        [p.id for p in problems], cfg.n, cfg.temperature, cfg.top_p, cfg.max_new_tokens, cfg.shots, cfg.timeout_s
+    )
+    decision = promote(
+        version, pass_at_1[best], f"{benchmark}#{protocol[:12]}", cfg.promotion_margin, name=cfg.registered_model
+    )
     mlflow.set_tag("ledex.promotion", decision.reason)
     return {
         "candidate": best,
@@ -130,7 +142,7 @@ def main() -> None:
         metrics = run(params)
         publish_metrics("evaluate", metrics)
         mlflow.log_artifact(str(REPORT))
-        mlflow.log_artifact(str(PLOT))
+        mlflow.log_artifact(str(ROUNDS_PLOT))
 
 
 if __name__ == "__main__":

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from pathlib import Path
 
+from ledex.execution.feedback import feedback_text, severity
+from ledex.execution.jobs import model_job
+from ledex.pipeline.checkpoint import ResumableOutput, fingerprint
+from ledex.pipeline.config import Params, load_params
+from ledex.pipeline.jsonl import write_jsonl
+from ledex.pipeline.paths import CHECKPOINTS, CORRECT, EXECUTIONS, PROBLEMS, SAMPLES, WRONG
+from ledex.pipeline.records import Execution, Sample
+from ledex.pipeline.stage_io import progress, publish_metrics, read_problems, read_records
+from ledex.pipeline.tracking import stage_run
 from sandbox import Sandbox
-from stages.checkpoint import ResumableOutput, fingerprint
-from stages.config import Params, load_params
-from stages.execution import model_job
-from stages.feedback import feedback_text, severity
-from stages.jsonl import write_jsonl
-from stages.records import Execution, Sample
-from stages.sample import SAMPLES
-from stages.stage_io import CHECKPOINTS, PROBLEMS, progress, publish_metrics, read_problems, read_records
-from stages.tracking import stage_run
-
-OUT = Path("data/execute_filter")
 
 
 def run(params: Params) -> dict:
@@ -31,7 +28,7 @@ def run(params: Params) -> dict:
     samples = read_records(SAMPLES, Sample)
     started = time.perf_counter()
     inputs = fingerprint(PROBLEMS, SAMPLES, params.execute_filter.model_dump(), params.sandbox)
-    with ResumableOutput(OUT / "executions.jsonl", inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
+    with ResumableOutput(EXECUTIONS, inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
         todo = [sample for sample in samples if sample.id not in output]
         jobs = [model_job(problems[s.problem_id], s.code, timeout_s=params.execute_filter.timeout_s) for s in todo]
         for index, verdict in progress(sandbox.imap(jobs), len(samples), "execute-filter", initial=output.resumed):
@@ -48,8 +45,8 @@ def run(params: Params) -> dict:
             )
             output.add(sample.id, [execution.to_dict()])
         executions = output.publish(sample.id for sample in samples)
-    write_jsonl(OUT / "correct.jsonl", (row for row in executions if row["passed"]))
-    write_jsonl(OUT / "wrong.jsonl", (row for row in executions if not row["passed"]))
+    write_jsonl(CORRECT, (row for row in executions if row["passed"]))
+    write_jsonl(WRONG, (row for row in executions if not row["passed"]))
     correct = sum(row["passed"] for row in executions)
     return {
         "unique": len(executions),

@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from pathlib import Path
 
-from stages.checkpoint import ResumableOutput, fingerprint
-from stages.config import Params, load_params
-from stages.execute_filter import OUT as EXECUTIONS
-from stages.generation import GenerationRequest, Generator, SamplingParams, make_generator
-from stages.prompts import refine_messages
-from stages.records import Execution, Refinement
-from stages.response_parsing import parse_answer
-from stages.stage_io import CHECKPOINTS, PROBLEMS, batches, progress, publish_metrics, read_problems, read_records
-from stages.tracking import stage_run
-
-WRONG = EXECUTIONS / "wrong.jsonl"
-REFINEMENTS = Path("data/explain_refine/refinements.jsonl")
-KINDS = {"explain_refine": "er", "refine": "r"}
+from ledex.generation import GenerationRequest, Generator, SamplingParams, make_generator
+from ledex.generation.prompts import refine_messages
+from ledex.generation.response_parsing import parse_answer
+from ledex.pipeline.checkpoint import ResumableOutput, fingerprint
+from ledex.pipeline.config import Params, load_params
+from ledex.pipeline.paths import CHECKPOINTS, PROBLEMS, REFINEMENTS, WRONG
+from ledex.pipeline.records import Execution, Kind, Refinement
+from ledex.pipeline.stage_io import batches, progress, publish_metrics, read_problems, read_records
+from ledex.pipeline.tracking import stage_run
 
 
 def selected_wrong(wrong: list[Execution], per_problem: int) -> list[Execution]:
@@ -42,11 +37,9 @@ def selected_wrong(wrong: list[Execution], per_problem: int) -> list[Execution]:
     return chosen
 
 
-def refine_batch(teacher: Generator, problems: dict, group, kind: str, sampling: SamplingParams) -> list[Refinement]:
+def refine_batch(teacher: Generator, problems: dict, group, kind: Kind, sampling: SamplingParams) -> list[Refinement]:
     requests = [
-        GenerationRequest(
-            messages=refine_messages(problems[w.problem_id], w.code, w.feedback, explain=kind == "explain_refine")
-        )
+        GenerationRequest(messages=refine_messages(problems[w.problem_id], w.code, w.feedback, explain=kind.explains))
         for w in group
     ]
     refinements = []
@@ -56,12 +49,12 @@ def refine_batch(teacher: Generator, problems: dict, group, kind: str, sampling:
             parsed = parse_answer(answer, language)
             refinements.append(
                 Refinement(
-                    id=f"{wrong.sample_id}#{KINDS[kind]}{j}",
+                    id=f"{wrong.sample_id}#{kind.tag}{j}",
                     sample_id=wrong.sample_id,
                     problem_id=wrong.problem_id,
                     kind=kind,
                     answer=answer,
-                    explanation=parsed.explanation if kind == "explain_refine" else "",
+                    explanation=parsed.explanation if kind.explains else "",
                     code=parsed.code,
                 )
             )
@@ -72,7 +65,7 @@ def run(params: Params) -> dict:
     cfg = params.explain_refine
     problems = read_problems()
     wrong = selected_wrong(read_records(WRONG, Execution), cfg.max_wrong_per_problem)
-    samples_per_kind = {"explain_refine": cfg.explain_refine_samples, "refine": cfg.refine_samples}
+    samples_per_kind = {Kind.EXPLAIN_REFINE: cfg.explain_refine_samples, Kind.REFINE: cfg.refine_samples}
     groups = batches(wrong, cfg.wrong_per_batch)
     keys = [f"batch-{number}" for number in range(len(groups))]
     started = time.perf_counter()
@@ -82,13 +75,18 @@ def run(params: Params) -> dict:
         for number, (key, group) in progress(enumerate(zip(keys, groups)), len(groups), "explain-refine"):
             if key in output:
                 continue
-            teacher = teacher or make_generator(params.generation.backend, params.models.teacher, **params.generation.options)
+            teacher = teacher or make_generator(
+                params.generation.backend, params.models.teacher, **params.generation.options
+            )
             rows = []
             for kind, n in samples_per_kind.items():
                 if n:
                     sampling = SamplingParams(
-                        n=n, temperature=cfg.temperature, top_p=cfg.top_p,
-                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + number,
+                        n=n,
+                        temperature=cfg.temperature,
+                        top_p=cfg.top_p,
+                        max_new_tokens=cfg.max_new_tokens,
+                        seed=cfg.seed + number,
                     )
                     rows += [r.to_dict() for r in refine_batch(teacher, problems, group, kind, sampling)]
             output.add(key, rows)

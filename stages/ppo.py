@@ -1,8 +1,8 @@
-"""Stage `ppo`: reinforcement learning of the SFT model with separate explanation and code
-rewards (paper 2.3, 3 and appendix A.3), with the PPO of `stages.ppo_trainer`.
+"""Stage `ppo`: reinforcement learning of the SFT_MODEL model with separate explanation and code
+rewards (paper 2.3, 3 and appendix A.3), with the PPO of `ledex.training.ppo_trainer`.
 
 The prompts are every wrong solution, asked to refine and to explain then refine
-(`stages.online_rewards`). Each step takes the next `batch_size` of them (a fresh seeded
+(`ledex.training.online_rewards`). Each step takes the next `batch_size` of them (a fresh seeded
 shuffle per pass), generates, scores the answers online in the sandbox, and updates the policy.
 Per-step statistics go to MLflow by step. Every `checkpoint_every` steps the trainable weights,
 value head, optimizer, RNG and step are saved to `data/.checkpoints/ppo/`; a killed run resumes
@@ -12,40 +12,30 @@ Outputs: `models/ppo/` (a plain Hugging Face checkpoint with its tokenizer), `me
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import shutil
 import time
 from functools import partial
 from statistics import fmean
-from pathlib import Path
 
 import torch
 
+from ledex.execution.severity import SeverityWeights
+from ledex.generation import GenerationRequest, encode_request
+from ledex.pipeline.checkpoint import directory_digest, fingerprint, guarded_folder
+from ledex.pipeline.config import Params, load_params
+from ledex.pipeline.paths import CHECKPOINTS, PPO_MODEL, PROBLEMS, PROJECTION, SFT_MODEL, VERIFIED, WRONG
+from ledex.pipeline.records import Execution, VerifiedRefinement
+from ledex.pipeline.stage_io import progress, publish_metrics, read_problems, read_records
+from ledex.pipeline.tracking import stage_run
+from ledex.training.embeddings import SentenceEncoder
+from ledex.training.online_rewards import OnlineRewarder, References, read_projection, rl_prompts
+from ledex.training.ppo_trainer import PPOTrainer
 from sandbox import Sandbox
-from stages.checkpoint import fingerprint
-from stages.config import Params, load_params
-from stages.embeddings import SentenceEncoder
-from stages.execute_filter import OUT as EXECUTE_FILTER
-from stages.generation import GenerationRequest, encode_request
-from stages.online_rewards import OnlineRewarder, References, read_projection, rl_prompts
-from stages.ppo_trainer import PPOTrainer
-from stages.records import Execution, VerifiedRefinement
-from stages.reward_fit import OUT as REWARD_FIT
-from stages.severity import SeverityWeights
-from stages.stage_io import CHECKPOINTS, PROBLEMS, progress, publish_metrics, read_problems, read_records
-from stages.tracking import stage_run
-from stages.verify import OUT as VERIFY
 
-OUT = Path("models/ppo")
-SFT = Path("models/sft")
-WRONG = EXECUTE_FILTER / "wrong.jsonl"
-VERIFIED = VERIFY / "verified.jsonl"
-PROJECTION = REWARD_FIT / "projection.json"
 TRAINER_CHECKPOINTS = CHECKPOINTS / "ppo"
 CHECKPOINT = TRAINER_CHECKPOINTS / "state.pt"
-FINGERPRINT_FILE = TRAINER_CHECKPOINTS / "fingerprint"
 
 
 def step_prompts(count: int, batch_size: int, step: int, seed: int) -> list[int]:
@@ -63,40 +53,38 @@ def step_prompts(count: int, batch_size: int, step: int, seed: int) -> list[int]
     return chosen
 
 
-def directory_digest(directory: Path) -> str:
-    """sha256 over the names and contents of a checkpoint directory's files, read in chunks."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(directory)).encode())
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 24):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
 def run(params: Params) -> dict:
     import mlflow
 
     cfg = params.ppo
     started = time.perf_counter()
-    if not SFT.is_dir():
-        raise FileNotFoundError(f"{SFT}: no SFT checkpoint; run the sft stage first")
+    if not SFT_MODEL.is_dir():
+        raise FileNotFoundError(f"{SFT_MODEL}: no SFT_MODEL checkpoint; run the sft stage first")
     problems = read_problems()
     prompts = rl_prompts(problems, read_records(WRONG, Execution), WRONG)
     verified = read_records(VERIFIED, VerifiedRefinement)
     projection, projection_info = read_projection(PROJECTION)
     severity = SeverityWeights.from_params(params.reward_fit) if cfg.severity_weighting else None
 
-    trainer = PPOTrainer(SFT, cfg)
+    trainer = PPOTrainer(SFT_MODEL, cfg)
     encoded = [encode_request(trainer.tokenizer, GenerationRequest(messages=p.messages)) for p in prompts]
     usable = [i for i, ids in enumerate(encoded) if len(ids) <= cfg.max_prompt_tokens]
     if not usable:
-        raise ValueError(f"ppo: none of the {len(prompts)} prompts from {WRONG} fits max_prompt_tokens={cfg.max_prompt_tokens}")
+        raise ValueError(
+            f"ppo: none of the {len(prompts)} prompts from {WRONG} fits max_prompt_tokens={cfg.max_prompt_tokens}"
+        )
     total_steps = cfg.steps or math.ceil(len(usable) / cfg.batch_size)
 
     inputs = fingerprint(
-        PROBLEMS, WRONG, VERIFIED, projection_info, cfg.model_dump(), params.sandbox,
-        params.reward_fit.severity_weights, params.reward_fit.severity_tiers, directory_digest(SFT),
+        PROBLEMS,
+        WRONG,
+        VERIFIED,
+        projection_info,
+        cfg.model_dump(),
+        params.sandbox,
+        params.reward_fit.severity_weights,
+        params.reward_fit.severity_tiers,
+        directory_digest(SFT_MODEL),
     )
     encoder = SentenceEncoder(projection_info["embedding_model"])
     references = References(verified, encoder)
@@ -111,7 +99,7 @@ def run(params: Params) -> dict:
             done = step + 1
             if done % cfg.checkpoint_every == 0 and done < total_steps:
                 trainer.save_state(CHECKPOINT, {"step": done, "history": history})
-    trainer.save_pretrained(OUT)
+    trainer.save_pretrained(PPO_MODEL)
     shutil.rmtree(TRAINER_CHECKPOINTS)
     return {
         "method": cfg.method,
@@ -131,12 +119,9 @@ def run(params: Params) -> dict:
 def resume(trainer: PPOTrainer, inputs: str, seed: int) -> tuple[int, list[dict]]:
     """The first step to run and the statistics of the steps before it: from the checkpoint when
     it was made with these inputs and settings; else from scratch, seeded."""
-    if CHECKPOINT.exists() and FINGERPRINT_FILE.exists() and FINGERPRINT_FILE.read_text() == inputs:
+    if guarded_folder(TRAINER_CHECKPOINTS, inputs) and CHECKPOINT.exists():
         saved = trainer.load_state(CHECKPOINT)
         return saved["step"], saved["history"]
-    shutil.rmtree(TRAINER_CHECKPOINTS, ignore_errors=True)
-    TRAINER_CHECKPOINTS.mkdir(parents=True)
-    FINGERPRINT_FILE.write_text(inputs)
     torch.manual_seed(seed)
     return 0, []
 

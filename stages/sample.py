@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from pathlib import Path
 
-from stages.benchmarks import Problem
-from stages.checkpoint import ResumableOutput, fingerprint
-from stages.config import Params, load_params
-from stages.generation import GenerationRequest, SamplingParams, make_generator
-from stages.problem_sets import training_problems
-from stages.prompts import SOLUTION_STOP, solve_messages
-from stages.records import Sample
-from stages.response_parsing import extract_code
-from stages.stage_io import CHECKPOINTS, batches, progress, publish_metrics, write_problems
-from stages.tracking import stage_run
-
-SAMPLES = Path("data/sample/samples.jsonl")
+from ledex.generation import GenerationRequest, SamplingParams, make_generator
+from ledex.generation.prompts import SOLUTION_STOP, solve_messages
+from ledex.generation.response_parsing import extract_code
+from ledex.pipeline.checkpoint import ResumableOutput, fingerprint
+from ledex.pipeline.config import Params, load_params
+from ledex.pipeline.paths import CHECKPOINTS, SAMPLES
+from ledex.pipeline.records import Sample
+from ledex.pipeline.stage_io import batches, progress, publish_metrics, write_problems
+from ledex.pipeline.tracking import stage_run
+from ledex.problems import Problem
+from ledex.problems.problem_sets import training_problems
 
 
 def unique_samples(problem: Problem, answers: list[str]) -> list[Sample]:
@@ -45,22 +43,32 @@ def run(params: Params) -> dict:
     problems = training_problems(params.data)
     write_problems(problems)
     sampling = SamplingParams(
-        n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
+        n=cfg.n,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_new_tokens=cfg.max_new_tokens,
+        seed=cfg.seed,
         stop=SOLUTION_STOP,
     )
     groups = batches(problems, cfg.problems_per_batch)
     keys = [f"batch-{number}" for number in range(len(groups))]
     started = time.perf_counter()
-    inputs = fingerprint(cfg.model_dump(), params.models.policy, params.generation.model_dump(), [p.id for p in problems])
+    inputs = fingerprint(
+        cfg.model_dump(), params.models.policy, params.generation.model_dump(), [p.id for p in problems]
+    )
     with ResumableOutput(SAMPLES, inputs, CHECKPOINTS) as output:
         generator = None
         for number, (key, group) in progress(enumerate(zip(keys, groups)), len(groups), "sample"):
             if key in output:
                 continue
-            generator = generator or make_generator(params.generation.backend, params.models.policy, **params.generation.options)
+            generator = generator or make_generator(
+                params.generation.backend, params.models.policy, **params.generation.options
+            )
             requests = [GenerationRequest(messages=solve_messages(problem, cfg.shots)) for problem in group]
             answers = generator.generate(requests, replace(sampling, seed=cfg.seed + number))
-            output.add(key, [s.to_dict() for problem, texts in zip(group, answers) for s in unique_samples(problem, texts)])
+            output.add(
+                key, [s.to_dict() for problem, texts in zip(group, answers) for s in unique_samples(problem, texts)]
+            )
         samples = output.publish(keys)
     return {
         "problems": len(problems),
@@ -72,7 +80,9 @@ def run(params: Params) -> dict:
 
 def main() -> None:
     params = load_params()
-    with stage_run("sample", {"sample": params.sample.model_dump(), "models": params.models.model_dump()}, params.tracking.uri):
+    with stage_run(
+        "sample", {"sample": params.sample.model_dump(), "models": params.models.model_dump()}, params.tracking.uri
+    ):
         publish_metrics("sample", run(params))
 
 

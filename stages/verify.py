@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from pathlib import Path
 
+from ledex.execution.jobs import model_job
+from ledex.pipeline.checkpoint import ResumableOutput, fingerprint
+from ledex.pipeline.config import Params, load_params
+from ledex.pipeline.jsonl import write_jsonl
+from ledex.pipeline.paths import CHECKPOINTS, EXECUTIONS, PROBLEMS, REFINEMENTS, TRAJECTORIES, VERIFIED
+from ledex.pipeline.records import UNPARSED, Execution, Kind, Refinement, VerifiedRefinement
+from ledex.pipeline.stage_io import progress, publish_metrics, read_problems, read_records
+from ledex.pipeline.tracking import stage_run
 from sandbox import Sandbox
-from stages.checkpoint import ResumableOutput, fingerprint
-from stages.config import Params, load_params
-from stages.execute_filter import OUT as EXECUTIONS
-from stages.execution import model_job
-from stages.explain_refine import REFINEMENTS
-from stages.jsonl import write_jsonl
-from stages.records import Execution, Refinement, VerifiedRefinement
-from stages.stage_io import CHECKPOINTS, PROBLEMS, progress, publish_metrics, read_problems, read_records
-from stages.tracking import stage_run
-
-OUT = Path("data/verify")
-UNPARSED = "unparsed"
 
 
 def table_one(problems: dict, executions: list[Execution], trajectories: list[dict]) -> dict:
@@ -49,7 +44,7 @@ def run(params: Params) -> dict:
     refinements = read_records(REFINEMENTS, Refinement)
     started = time.perf_counter()
     inputs = fingerprint(PROBLEMS, REFINEMENTS, params.verify.model_dump(), params.sandbox)
-    with ResumableOutput(OUT / "trajectories.jsonl", inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
+    with ResumableOutput(TRAJECTORIES, inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
         for refinement in refinements:
             if refinement.code is None and refinement.id not in output:
                 output.add(refinement.id, [_trajectory(refinement, False, UNPARSED, 0.0)])
@@ -57,15 +52,17 @@ def run(params: Params) -> dict:
         jobs = [model_job(problems[r.problem_id], r.code, timeout_s=params.verify.timeout_s) for r in todo]
         for index, verdict in progress(sandbox.imap(jobs), len(refinements), "verify", initial=len(output)):
             refinement = todo[index]
-            output.add(refinement.id, [_trajectory(refinement, verdict.passed, verdict.status.value, verdict.pass_rate)])
+            output.add(
+                refinement.id, [_trajectory(refinement, verdict.passed, verdict.status.value, verdict.pass_rate)]
+            )
         trajectories = output.publish(r.id for r in refinements)
-    write_jsonl(OUT / "verified.jsonl", (t for t in trajectories if t["passed"]))
-    executions = read_records(EXECUTIONS / "executions.jsonl", Execution)
+    write_jsonl(VERIFIED, (t for t in trajectories if t["passed"]))
+    executions = read_records(EXECUTIONS, Execution)
     verified = sum(t["passed"] for t in trajectories)
     return {
         "refinements": len(trajectories),
         "verified": verified,
-        "verified_explain_refine": sum(t["passed"] and t["kind"] == "explain_refine" for t in trajectories),
+        "verified_explain_refine": sum(t["passed"] and t["kind"] == Kind.EXPLAIN_REFINE for t in trajectories),
         "table1": table_one(problems, executions, trajectories),
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -12,8 +12,18 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "accelerate"
 @pytest.mark.parametrize(
     ("name", "distributed_type", "section", "expected"),
     [
-        ("deepspeed_zero3.yaml", DistributedType.DEEPSPEED, "deepspeed_config", {"zero_stage": 3, "zero3_init_flag": True}),
-        ("fsdp.yaml", DistributedType.FSDP, "fsdp_config", {"fsdp_version": 2, "fsdp_state_dict_type": "FULL_STATE_DICT"}),
+        (
+            "deepspeed_zero3.yaml",
+            DistributedType.DEEPSPEED,
+            "deepspeed_config",
+            {"zero_stage": 3, "zero3_init_flag": True},
+        ),
+        (
+            "fsdp.yaml",
+            DistributedType.FSDP,
+            "fsdp_config",
+            {"fsdp_version": 2, "fsdp_state_dict_type": "FULL_STATE_DICT"},
+        ),
     ],
 )
 def test_config_loads_as_accelerate_reads_it(name, distributed_type, section, expected):

@@ -14,7 +14,7 @@ import pytest
 # (outside DVC's outputs), then acts on faults/NAME, one word per attempt: "ok", "kill" (SIGKILL
 # itself) or an exit status; no file or no word left: ok. A stage that succeeds writes
 # out/NAME.txt from its upstream outputs and input.txt, and metrics/NAME.json.
-STAGE_SCRIPT = '''
+STAGE_SCRIPT = """
 import json, os, signal, sys
 from pathlib import Path
 
@@ -34,9 +34,10 @@ text = "".join(Path("out", f"{up}.txt").read_text() for up in upstream) + Path("
 Path("out").mkdir(exist_ok=True)
 Path("out", f"{name}.txt").write_text(text)
 Path("metrics").mkdir(exist_ok=True)
-metrics = {"lines": len(text.splitlines()), "parent_run": os.environ.get("LEDEX_PARENT_RUN_ID", ""), "detail": {"attempt": attempt}}
+parent_run = os.environ.get("LEDEX_PARENT_RUN_ID", "")
+metrics = {"lines": len(text.splitlines()), "parent_run": parent_run, "detail": {"attempt": attempt}}
 Path("metrics", f"{name}.json").write_text(json.dumps(metrics))
-'''
+"""
 
 DVC_YAML = """\
 stages:

@@ -32,7 +32,12 @@ def test_evaluate_samples_writes_results_and_prints_pass_at_k(samples, capsys):
     assert main(["evaluate-samples", "--benchmark", "humaneval", "--samples", str(samples), "--k", "1,2"]) == 0
     assert last_json_line(capsys.readouterr().out) == {"pass@1": 0.75, "pass@2": 1.0}
     results = [json.loads(line) for line in (samples.parent / "samples.jsonl_results.jsonl").read_text().splitlines()]
-    assert [(r["passed"], r["status"]) for r in results] == [(True, "passed"), (False, "failed"), (True, "passed"), (True, "passed")]
+    assert [(r["passed"], r["status"]) for r in results] == [
+        (True, "passed"),
+        (False, "failed"),
+        (True, "passed"),
+        (True, "passed"),
+    ]
     assert results[1]["result"].startswith("failed: assert")
     assert results[2]["language"] == "python"
 

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -33,7 +33,9 @@ def ledex_env(**extra: str) -> dict[str, str]:
 
 
 def ledex(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def wait_until(condition, timeout_s: float = 180.0):
@@ -60,7 +62,10 @@ def test_ledex_run_keeps_prefect_in_the_project_and_reports_a_failed_stage(tiny_
 
     assert result.returncode == 2, result.stderr[-3000:]
     assert (tiny_project / "runs.log").read_text().split() == ["prepare", "train", "report"]
-    assert f"ledex: error: stage 'report' failed (exit status 3, not retried); log: {tiny_project / 'logs' / 'report.log'}" in result.stderr
+    assert (
+        f"ledex: error: stage 'report' failed (exit status 3, not retried); log: {tiny_project / 'logs' / 'report.log'}"
+        in result.stderr
+    )
     assert (tiny_project / ".prefect" / "prefect.db").exists()  # ephemeral mode, its database in the project
 
 
@@ -68,8 +73,21 @@ def test_ledex_ui_serves_prefect_and_mlflow_until_interrupted(tiny_project, tmp_
     prefect_port, mlflow_port = free_port(), free_port()
     env = ledex_env(MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}")
     ui = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "ui", "--prefect-port", str(prefect_port), "--mlflow-port", str(mlflow_port)],
-        cwd=tiny_project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "ui",
+            "--prefect-port",
+            str(prefect_port),
+            "--mlflow-port",
+            str(mlflow_port),
+        ],
+        cwd=tiny_project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         printed = [ui.stdout.readline() for _ in range(3)]
@@ -78,7 +96,9 @@ def test_ledex_ui_serves_prefect_and_mlflow_until_interrupted(tiny_project, tmp_
             f"MLflow UI: http://127.0.0.1:{mlflow_port}\n",
             "Ctrl-C stops them.\n",
         ], printed + [ui.stdout.read() if ui.poll() is not None else ""]
-        assert answers(f"http://127.0.0.1:{prefect_port}/api/health") and answers(f"http://127.0.0.1:{mlflow_port}/health")
+        assert answers(f"http://127.0.0.1:{prefect_port}/api/health") and answers(
+            f"http://127.0.0.1:{mlflow_port}/health"
+        )
         assert (tiny_project / ".prefect" / "prefect.db").exists()
     finally:
         ui.send_signal(signal.SIGINT)
@@ -95,7 +115,10 @@ def prefect_server(tmp_path):
     with (tmp_path / "server.log").open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     api = f"http://127.0.0.1:{port}/api"
     try:
@@ -107,7 +130,9 @@ def prefect_server(tmp_path):
 
 
 def test_ledex_deploy_schedules_the_weekly_cycle_on_mondays_at_3_utc(prefect_server, tmp_path):
-    result = ledex("deploy", cwd=REPO, env=ledex_env(PREFECT_API_URL=prefect_server, PREFECT_HOME=str(tmp_path / "client-home")))
+    result = ledex(
+        "deploy", cwd=REPO, env=ledex_env(PREFECT_API_URL=prefect_server, PREFECT_HOME=str(tmp_path / "client-home"))
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     api = httpx.Client(base_url=prefect_server, timeout=10)
@@ -123,7 +148,7 @@ def test_ledex_deploy_schedules_the_weekly_cycle_on_mondays_at_3_utc(prefect_ser
         return api.post("/flow_runs/filter", json=body).raise_for_status().json()
 
     runs = wait_until(scheduled_runs, timeout_s=60)
-    starts = [datetime.fromisoformat(run["expected_start_time"]).astimezone(timezone.utc) for run in runs]
+    starts = [datetime.fromisoformat(run["expected_start_time"]).astimezone(UTC) for run in runs]
     assert len(starts) >= 3 and all(run["state_type"] == "SCHEDULED" for run in runs)
     assert all((start.weekday(), start.hour, start.minute) == (0, 3, 0) for start in starts)  # Mondays, 03:00 UTC
-    assert starts[0] > datetime.now(timezone.utc)
+    assert starts[0] > datetime.now(UTC)

@@ -29,7 +29,17 @@ IMAGE = os.environ.get("LEDEX_IMAGE", "localhost/ledex:cpu")
 WORK_POOL = "ledex-test-docker"
 NICE = ["nice", "-n", "19", "ionice", "-c3"]  # builds and containers yield to everything else
 PODMAN_ENV = {"CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", str(REPO / "scripts" / "podman.conf"))}
-PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", "profiles/", "stages/", "sandbox/")
+PROJECT_FILES = (
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    ".gitignore",
+    ".dvc/config",
+    "profiles/",
+    "stages/",
+    "ledex/",
+    "sandbox/",
+)
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
@@ -62,7 +72,11 @@ def docker_host(tmp_path_factory):
 def image(docker_host):
     """The CPU image, built unless an image of the same inputs is there."""
     started = time.monotonic()
-    subprocess.run([*NICE, str(REPO / "scripts" / "build_image.sh"), "cpu"], env=os.environ | PODMAN_ENV | {"LEDEX_IMAGE": IMAGE}, check=True)
+    subprocess.run(
+        [*NICE, str(REPO / "scripts" / "build_image.sh"), "cpu"],
+        env=os.environ | PODMAN_ENV | {"LEDEX_IMAGE": IMAGE},
+        check=True,
+    )
     print(f"image {IMAGE} ready in {time.monotonic() - started:.0f} s")
     return IMAGE
 
@@ -75,7 +89,11 @@ def prefect_api(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
+    env = os.environ | {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+    }
     env.pop("PREFECT_API_URL", None)
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen([*NICE, *command], env=env, stdout=subprocess.DEVNULL)

@@ -63,7 +63,11 @@ def test_the_job_carries_the_callers_mlflow_environment(project, monkeypatch):
     monkeypatch.setenv("LEDEX_PARENT_RUN_ID", "abc123")
     monkeypatch.setenv("UNRELATED", "x")
     env = job_variables("sample", ContainerSettings(env={"HF_HOME": "/cache/hf"}), project)["env"]
-    assert env == {"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000", "LEDEX_PARENT_RUN_ID": "abc123", "HF_HOME": "/cache/hf"}
+    assert env == {
+        "MLFLOW_TRACKING_URI": "http://127.0.0.1:5000",
+        "LEDEX_PARENT_RUN_ID": "abc123",
+        "HF_HOME": "/cache/hf",
+    }
 
 
 def test_only_the_stages_that_run_the_sandbox_get_a_privileged_container(project):

@@ -13,7 +13,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 
 from flows.cycle import cycle
 from flows.dvc_stage import StageFailed
-from stages.transient import TRANSIENT_EXIT
+from ledex.pipeline.transient import TRANSIENT_EXIT
 
 
 def runs(project: Path) -> list[str]:
@@ -58,7 +58,10 @@ def test_each_stage_publishes_its_metrics_and_nests_under_one_mlflow_run(tiny_pr
     assert "| metric | value |" in tables["metrics-train"]
     assert "| lines | 4 |" in tables["metrics-train"] and "| detail.attempt | 1 |" in tables["metrics-train"]
 
-    parent_ids = {json.loads((tiny_project / "metrics" / f"{name}.json").read_text())["parent_run"] for name in ("prepare", "train", "report")}
+    parent_ids = {
+        json.loads((tiny_project / "metrics" / f"{name}.json").read_text())["parent_run"]
+        for name in ("prepare", "train", "report")
+    }
     (parent_id,) = parent_ids
     parent = mlflow.MlflowClient(cycle_env).get_run(parent_id)
     assert (parent.info.run_name, parent.info.status) == ("cycle", "FINISHED")

@@ -11,9 +11,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from flows.sandbox_fanout import dask_task_runner, sandbox_fanout
+from ledex.execution.evaluate_samples import evaluate_samples, score_samples
+from ledex.problems import load_benchmark
 from sandbox import Sandbox, SandboxConfig, SandboxUnavailable
-from stages.benchmarks import load_benchmark
-from stages.evaluate_samples import evaluate_samples, score_samples
 
 pytestmark = pytest.mark.slow
 
@@ -60,4 +60,6 @@ def test_shards_on_two_dask_workers_score_like_one_sandbox(sandbox, prefect_api,
     with get_client(sync_client=True) as client:
         this_run = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
         runs = client.read_task_runs(flow_run_filter=this_run)
-    assert sorted((run.name, run.state.type.value) for run in runs) == [(f"shard {n}", "COMPLETED") for n in range(1, 6)]
+    assert sorted((run.name, run.state.type.value) for run in runs) == [
+        (f"shard {n}", "COMPLETED") for n in range(1, 6)
+    ]

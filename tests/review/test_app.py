@@ -55,8 +55,11 @@ def test_saving_twice_appends_and_the_form_shows_the_newest(review_db):
 def test_an_invalid_review_is_shown_again_with_the_reason(review_db):
     client = signed_in(review_db)
     token = csrf(client.get(ITEM).text)
-    for bad, reason in (({"correctness": "6"}, "less than or equal to 5"), ({"severity": "cosmetic"}, "unknown severity"),
-                        ({"hallucination": "typo"}, "unknown hallucination kind")):
+    for bad, reason in (
+        ({"correctness": "6"}, "less than or equal to 5"),
+        ({"severity": "cosmetic"}, "unknown severity"),
+        ({"hallucination": "typo"}, "unknown hallucination kind"),
+    ):
         response = client.post(ITEM, data={**FORM, **bad, "csrf": token})
         assert response.status_code == 400 and reason in response.text
     assert client.get("/items/nothing-here").status_code == 404

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from review import export
+from ledex.pipeline.config import Params, ReviewParams, RewardFitParams
+from ledex.pipeline.jsonl import read_jsonl
+from ledex.pipeline.paths import DEMONSTRATIONS, PREFERENCES
 from review.app import create_app
-from stages.config import Params, RewardFitParams, ReviewParams
-from stages.jsonl import read_jsonl
+from review.export import export_feedback
 from stages.reward_fit import fit_reward_model, read_expert_preferences
 
 from .conftest import CORRECTED, SEVERITY
@@ -34,8 +35,14 @@ def app_url(review_db):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(create_engine(review_db), list(SEVERITY.weights)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(create_engine(review_db), list(SEVERITY.weights)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -86,13 +93,17 @@ def test_a_browser_review_ends_in_the_exported_preferences(app_url, review_db, t
         expect(page.get_by_role("status")).to_contain_text("Your review is saved")
         browser.close()
 
-    metrics = export.run(Params(review=ReviewParams(database=review_db)))
+    metrics = export_feedback(Params(review=ReviewParams(database=review_db)))
     assert metrics["hallucinations"] == {"nonexistent_api": 1} and metrics["batches"]["1"]["judgments"] == 2
-    preferences = list(read_jsonl(export.PREFERENCES))
+    preferences = list(read_jsonl(PREFERENCES))
     assert [(p["source"], p["severity"]) for p in preferences] == [("correction", "runtime"), ("judgments", "runtime")]
     assert CORRECTED.strip() in preferences[0]["chosen"] and "xs.has_close(t)" in preferences[0]["rejected"]
-    assert [d["format"] for d in read_jsonl(export.DEMONSTRATIONS)] == ["explain_refine"]
+    assert [d["format"] for d in read_jsonl(DEMONSTRATIONS)] == ["explain_refine"]
 
-    settings = RewardFitParams(reward_model=str(tiny_reward_base), reward_model_batch_size=1,
-                               reward_model_max_length=256, held_out_fraction=0.5)
+    settings = RewardFitParams(
+        reward_model=str(tiny_reward_base),
+        reward_model_batch_size=1,
+        reward_model_max_length=256,
+        held_out_fraction=0.5,
+    )
     assert fit_reward_model(read_expert_preferences(settings, SEVERITY), settings, SEVERITY)["status"] == "trained"

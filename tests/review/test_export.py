@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from review import export
+from ledex.pipeline.config import Params, ReviewParams, RewardFitParams
+from ledex.pipeline.jsonl import read_jsonl
+from ledex.pipeline.paths import DEMONSTRATIONS, PREFERENCES
 from review.agreement import alpha
 from review.datasets import Consensus
 from review.db import Item, Judgment, Reviewer
+from review.export import export_feedback
 from review.items import answer_text
-from stages.config import Params, RewardFitParams, ReviewParams
-from stages.jsonl import read_jsonl
 from stages.reward_fit import fit_reward_model, read_expert_preferences
 
 from .conftest import CORRECTED, NAIVE, SEVERITY
@@ -47,7 +48,7 @@ def params(url: str) -> Params:
 
 def test_a_cycle_exports_pairs_and_demonstrations_without_the_outlier(review_db):
     first_week(review_db)
-    metrics = export.run(params(review_db))
+    metrics = export_feedback(params(review_db))
 
     batch = metrics["batches"]["1"]
     assert (metrics["batch"], metrics["new_batch"], batch["judgments"], batch["reviewers"]) == (1, True, 6, 3)
@@ -57,13 +58,16 @@ def test_a_cycle_exports_pairs_and_demonstrations_without_the_outlier(review_db)
     with Session(create_engine(review_db)) as session:
         er0, er1 = session.get(Item, "P/0#s0#er0").answer, session.get(Item, "P/0#s0#er1").answer
     corrected = answer_text("explain_refine", "Lists have a has_close method that does this.", CORRECTED, "python")
-    preferences = list(read_jsonl(export.PREFERENCES))
+    preferences = list(read_jsonl(PREFERENCES))
     assert [(p["source"], p["chosen"], p["rejected"], p["severity"], p["batch"]) for p in preferences] == [
         ("correction", corrected, er1, "runtime", 1),  # the outlier's "syntax" does not count
         ("judgments", er0, er1, "runtime", 1),
     ]
-    assert preferences[0]["prompt"].startswith("Complete the following Python code") and "has_close" in preferences[0]["prompt"]
-    [demonstration] = read_jsonl(export.DEMONSTRATIONS)
+    assert (
+        preferences[0]["prompt"].startswith("Complete the following Python code")
+        and "has_close" in preferences[0]["prompt"]
+    )
+    [demonstration] = read_jsonl(DEMONSTRATIONS)
     assert (demonstration["format"], demonstration["answer"]) == ("explain_refine", corrected)
     assert demonstration["prompt"][-1]["role"] == "user" and NAIVE not in demonstration["answer"]
     assert read_expert_preferences(RewardFitParams(), SEVERITY)[0].severity == "runtime"  # reward-fit reads it
@@ -71,16 +75,16 @@ def test_a_cycle_exports_pairs_and_demonstrations_without_the_outlier(review_db)
 
 def test_the_next_cycle_batches_only_what_is_new(review_db):
     first_week(review_db)
-    export.run(params(review_db))
-    first = export.PREFERENCES.read_text()
+    export_feedback(params(review_db))
+    first = PREFERENCES.read_text()
 
-    again = export.run(params(review_db))
+    again = export_feedback(params(review_db))
     assert (again["batch"], again["new_batch"]) == (1, False)
-    assert export.PREFERENCES.read_text() == first
+    assert PREFERENCES.read_text() == first
 
     judge(review_db, "bo", "P/0#s0#r0", **GOOD)
     judge(review_db, "ada", "P/0#s0#r0", **GOOD)
-    week_two = export.run(params(review_db))
+    week_two = export_feedback(params(review_db))
     assert (week_two["batch"], week_two["new_batch"], week_two["batches"]["2"]["judgments"]) == (2, True, 2)
     assert week_two["batches"]["2"]["items"] == 1 and week_two["batches"]["2"]["outliers"] == []
     assert week_two["batches"]["1"] == again["batches"]["1"]  # an earlier batch's report stays as it was
@@ -88,22 +92,33 @@ def test_the_next_cycle_batches_only_what_is_new(review_db):
 
 def test_no_database_writes_empty_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    metrics = export.run(params(f"sqlite:///{tmp_path / 'absent.db'}"))
+    metrics = export_feedback(params(f"sqlite:///{tmp_path / 'absent.db'}"))
     assert metrics["batch"] is None and metrics["preferences"] == 0
-    assert export.PREFERENCES.read_text() == "" and export.DEMONSTRATIONS.read_text() == ""
+    assert PREFERENCES.read_text() == "" and DEMONSTRATIONS.read_text() == ""
     assert not (tmp_path / "absent.db").exists()
-    assert fit_reward_model(read_expert_preferences(RewardFitParams(), SEVERITY), RewardFitParams(), SEVERITY)["status"] == "skipped"
+    assert (
+        fit_reward_model(read_expert_preferences(RewardFitParams(), SEVERITY), RewardFitParams(), SEVERITY)["status"]
+        == "skipped"
+    )
 
 
 def test_reward_fit_trains_on_the_export(review_db, tiny_reward_base, tmp_path):
     first_week(review_db)
-    export.run(params(review_db))
-    settings = RewardFitParams(reward_model=str(tiny_reward_base), reward_model_batch_size=1,
-                               reward_model_max_length=256, held_out_fraction=0.5)
+    export_feedback(params(review_db))
+    settings = RewardFitParams(
+        reward_model=str(tiny_reward_base),
+        reward_model_batch_size=1,
+        reward_model_max_length=256,
+        held_out_fraction=0.5,
+    )
 
     result = fit_reward_model(read_expert_preferences(settings, SEVERITY), settings, SEVERITY)
 
-    assert result["status"] == "trained" and (result["pairs"], result["train_pairs"], result["held_out_pairs"]) == (2, 1, 1)
+    assert result["status"] == "trained" and (result["pairs"], result["train_pairs"], result["held_out_pairs"]) == (
+        2,
+        1,
+        1,
+    )
     assert result["severity_margins"] is True
     assert json.loads((tmp_path / "models/reward_model/status.json").read_text()) == result
 

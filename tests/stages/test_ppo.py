@@ -11,21 +11,33 @@ import yaml
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
+from ledex.generation import GenerationRequest, encode_request
+from ledex.generation.prompts import explain_refine_answer, fenced
+from ledex.pipeline.checkpoint import FINGERPRINT_FILE
+from ledex.pipeline.jsonl import write_jsonl
+from ledex.pipeline.paths import PPO_MODEL
+from ledex.pipeline.stage_io import write_problems
+from ledex.training.online_rewards import rl_prompts
+from ledex.training.ppo_trainer import PPOTrainer
 from stages import ppo
-from stages.generation import GenerationRequest, encode_request
-from stages.jsonl import write_jsonl
-from stages.online_rewards import rl_prompts
-from stages.ppo_trainer import PPOTrainer
-from stages.prompts import explain_refine_answer, fenced
-from stages.stage_io import write_problems
 from tests.conftest import build_tiny_tokenizer
-from tests.stages.test_ppo_rewards import EXPLANATION, FIXED_CODE, PROBLEM, PROBLEMS, VERIFIED, WRONG
+from tests.ledex.training.test_ppo_rewards import EXPLANATION, FIXED_CODE, PROBLEM, PROBLEMS, VERIFIED, WRONG
 
 SETTINGS = {
-    "method": "full", "steps": 2, "batch_size": 2, "mini_batch_size": 1, "ppo_epochs": 2, "learning_rate": 1e-3,
-    "max_new_tokens": 64, "checkpoint_every": 1, "timeout_s": 5,
+    "method": "full",
+    "steps": 2,
+    "batch_size": 2,
+    "mini_batch_size": 1,
+    "ppo_epochs": 2,
+    "learning_rate": 1e-3,
+    "max_new_tokens": 64,
+    "checkpoint_every": 1,
+    "timeout_s": 5,
 }
-ANSWERS = {"refine": fenced(FIXED_CODE, "python"), "explain_refine": explain_refine_answer(EXPLANATION, FIXED_CODE, "python")}
+ANSWERS = {
+    "refine": fenced(FIXED_CODE, "python"),
+    "explain_refine": explain_refine_answer(EXPLANATION, FIXED_CODE, "python"),
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -50,15 +62,24 @@ def train_tiny_sft(directory):
     rendered = [template.apply_chat_template(p.messages, tokenize=False, add_generation_prompt=True) for p in prompts]
     trained = build_tiny_tokenizer([text + ANSWERS[p.kind] for text, p in zip(rendered, prompts)] * 5, 400)
     config = Qwen2Config(
-        vocab_size=len(trained), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=512, eos_token_id=trained.eos_token_id,
+        vocab_size=len(trained),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        eos_token_id=trained.eos_token_id,
         pad_token_id=trained.pad_token_id,
     )
     trained.save_pretrained(directory)
     config.save_pretrained(directory)
     tokenizer = AutoTokenizer.from_pretrained(directory)  # the class the stage will get: it follows config.json
     examples = [
-        (encode_request(tokenizer, GenerationRequest(messages=p.messages)), tokenizer(ANSWERS[p.kind]).input_ids + [tokenizer.eos_token_id])
+        (
+            encode_request(tokenizer, GenerationRequest(messages=p.messages)),
+            tokenizer(ANSWERS[p.kind]).input_ids + [tokenizer.eos_token_id],
+        )
         for p in prompts
     ]
     torch.manual_seed(0)
@@ -102,7 +123,9 @@ def uninterrupted(tmp_path_factory, sft_checkpoint, tracking_uri):
     with pytest.MonkeyPatch.context() as monkeypatch:
         prepare(directory, sft_checkpoint, tracking_uri, monkeypatch)
         ppo.main()
-    return json.loads((directory / "metrics/ppo.json").read_text()), load_file(directory / "models/ppo/model.safetensors")
+    return json.loads((directory / "metrics/ppo.json").read_text()), load_file(
+        directory / "models/ppo/model.safetensors"
+    )
 
 
 def test_ppo_steps_with_online_rewards_and_changes_the_policy(uninterrupted, sft_checkpoint, tracking_uri):
@@ -110,8 +133,20 @@ def test_ppo_steps_with_online_rewards_and_changes_the_policy(uninterrupted, sft
     assert metrics["steps"] == 2 and metrics["resumed_from_step"] == 0 and metrics["prompts"] == 2
     assert metrics["projection"]["source"].startswith("paper default")  # no data/reward_fit/projection.json
     final = metrics["final"]
-    for name in ("reward_code", "reward_explanation", "kl", "value_loss", "policy_loss", "clip_fraction", "entropy",
-                 "reward_seconds", "step_seconds", "reward_fraction", "S_ut", "S_cb"):
+    for name in (
+        "reward_code",
+        "reward_explanation",
+        "kl",
+        "value_loss",
+        "policy_loss",
+        "clip_fraction",
+        "entropy",
+        "reward_seconds",
+        "step_seconds",
+        "reward_fraction",
+        "S_ut",
+        "S_cb",
+    ):
         assert name in final, name
     assert metrics["mean"]["S_ut"] > 0  # the sampled refinements ran, and passed, in the sandbox
     assert 0 < final["reward_fraction"] < 1 and final["entropy"] > 0
@@ -144,7 +179,7 @@ def test_a_killed_run_resumes_at_the_next_step_and_matches_an_uninterrupted_one(
     monkeypatch.setattr(PPOTrainer, "step", dies_in_the_second_step)
     with pytest.raises(KeyboardInterrupt):
         ppo.main()
-    assert ppo.CHECKPOINT.exists() and not ppo.OUT.exists()
+    assert ppo.CHECKPOINT.exists() and not PPO_MODEL.exists()
 
     monkeypatch.setattr(PPOTrainer, "step", real_step)
     ppo.main()
@@ -164,7 +199,7 @@ def test_changed_settings_discard_the_checkpoint_and_lora_publishes_merged_weigh
 ):
     prepare(tmp_path, sft_checkpoint, tracking_uri, monkeypatch)
     ppo.TRAINER_CHECKPOINTS.mkdir(parents=True)
-    ppo.FINGERPRINT_FILE.write_text("made with other settings")
+    (ppo.TRAINER_CHECKPOINTS / FINGERPRINT_FILE).write_text("made with other settings")
     ppo.CHECKPOINT.write_bytes(b"not a checkpoint of these settings")
     lora = {**SETTINGS, "method": "lora", "lora_r": 4, "lora_alpha": 8, "steps": 1, "learning_rate": 1e-2}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"ppo": lora}))

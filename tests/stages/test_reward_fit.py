@@ -11,18 +11,24 @@ import numpy as np
 import pytest
 import yaml
 
+from ledex.execution.severity import SeverityWeights
+from ledex.pipeline.config import ConfigError, Params, RewardFitParams, load_params
+from ledex.pipeline.jsonl import JsonlError, read_jsonl, write_jsonl
+from ledex.pipeline.stage_io import write_problems
+from ledex.problems import Problem
+from ledex.training.rewards import ExplanationProjection, code_reward, s_cb
+from ledex.training.trajectory_rewards import code_similarities, map_in_processes
 from stages import reward_fit
-from stages.benchmarks import Problem
-from stages.config import ConfigError, Params, RewardFitParams, load_params
-from stages.jsonl import read_jsonl, write_jsonl
-from stages.reward_model import PreferenceError
-from stages.rewards import ExplanationProjection, code_reward, s_cb
-from stages.severity import SeverityWeights
-from stages.stage_io import write_problems
 
-FIXED = "def has_close(xs, t):\n    for i, a in enumerate(xs):\n        for j, b in enumerate(xs):\n            if i != j and abs(a - b) < t:\n                return True\n    return False\n"
+FIXED = (
+    "def has_close(xs, t):\n    for i, a in enumerate(xs):\n        for j, b in enumerate(xs):\n"
+    "            if i != j and abs(a - b) < t:\n                return True\n    return False\n"
+)
 FIXED_TOO = "def has_close(xs, t):\n    ys = sorted(xs)\n    return any(b - a < t for a, b in zip(ys, ys[1:]))\n"
-ALMOST = "def has_close(xs, t):\n    for a in xs:\n        for b in xs:\n            if abs(a - b) < t:\n                return True\n    return False\n"
+ALMOST = (
+    "def has_close(xs, t):\n    for a in xs:\n        for b in xs:\n"
+    "            if abs(a - b) < t:\n                return True\n    return False\n"
+)
 BROKEN = "def total(xs):\n    return sum(xs\n"
 WHY_SELF = "The loop compares every element with itself, so the distance is zero and it always finds a close pair."
 WHY_SELF_TOO = "Each number is compared with itself; skip the pair where both indices are equal."
@@ -50,23 +56,45 @@ def trajectory_rows() -> list[dict]:
     for sample_id, problem_id, kind, explanation, code, passed, pass_rate in TRAJECTORIES:
         index = counters[sample_id, kind] = counters.get((sample_id, kind), -1) + 1
         status = "unparsed" if code is None else ("passed" if passed else "failed")
-        rows.append({
-            "id": f"{sample_id}#{'er' if kind == 'explain_refine' else 'r'}{index}", "sample_id": sample_id,
-            "problem_id": problem_id, "kind": kind, "explanation": explanation, "code": code,
-            "passed": passed, "status": status, "pass_rate": pass_rate,
-        })
+        rows.append(
+            {
+                "id": f"{sample_id}#{'er' if kind == 'explain_refine' else 'r'}{index}",
+                "sample_id": sample_id,
+                "problem_id": problem_id,
+                "kind": kind,
+                "explanation": explanation,
+                "code": code,
+                "passed": passed,
+                "status": status,
+                "pass_rate": pass_rate,
+            }
+        )
     return rows
 
 
 def write_inputs(directory) -> None:
-    problems = [Problem(id=f"P/{i}", benchmark="toy", language="python", prompt="...", entry_point="f", test_program="") for i in (0, 1)]
+    problems = [
+        Problem(id=f"P/{i}", benchmark="toy", language="python", prompt="...", entry_point="f", test_program="")
+        for i in (0, 1)
+    ]
     write_problems(problems, directory / "data/sample/problems.jsonl")
     (directory / "data/execute_filter").mkdir(parents=True)
-    write_jsonl(directory / "data/execute_filter/executions.jsonl", [
-        {"sample_id": sample_id, "problem_id": sample_id.split("#")[0], "code": "", "passed": False, "status": status,
-         "pass_rate": 0.0, "feedback": "boom", "severity": ""}
-        for sample_id, status in STATUS.items()
-    ])
+    write_jsonl(
+        directory / "data/execute_filter/executions.jsonl",
+        [
+            {
+                "sample_id": sample_id,
+                "problem_id": sample_id.split("#")[0],
+                "code": "",
+                "passed": False,
+                "status": status,
+                "pass_rate": 0.0,
+                "feedback": "boom",
+                "severity": "",
+            }
+            for sample_id, status in STATUS.items()
+        ],
+    )
     (directory / "data/verify").mkdir(parents=True)
     trajectories = trajectory_rows()
     write_jsonl(directory / "data/verify/trajectories.jsonl", trajectories)
@@ -114,7 +142,7 @@ def rewards(directory) -> dict[str, dict]:
 
 
 def test_rewards_of_every_trajectory_follow_the_paper(finished):
-    workdir, log = finished
+    workdir, _ = finished
     rows = rewards(workdir)
     assert list(rows) == [row["id"] for row in trajectory_rows()]
 
@@ -133,7 +161,10 @@ def test_rewards_of_every_trajectory_follow_the_paper(finished):
 
     # R(r), R(e) (the paper's projection: too few explanations to fit one), and severity weights
     projection = json.loads((workdir / "data/reward_fit/projection.json").read_text())
-    assert projection | {"lo": 0.4, "hi": 1.0, "border": 0.7, "source": "paper", "embedding_model": "all-MiniLM-L6-v2"} == projection
+    assert (
+        projection | {"lo": 0.4, "hi": 1.0, "border": 0.7, "source": "paper", "embedding_model": "all-MiniLM-L6-v2"}
+        == projection
+    )
     paper = ExplanationProjection()
     tier = {"P/0#s0": "wrong_answer", "P/1#s0": "syntax", "P/0#s1": "runtime"}
     for row in rows.values():
@@ -156,7 +187,10 @@ def test_metrics_plots_and_the_skipped_reward_model(finished):
     assert metrics["by_outcome"]["correct"]["R_r"] > metrics["by_outcome"]["wrong"]["R_r"]
     assert metrics["severity"] == {"wrong_answer": 4, "syntax": 2, "runtime": 3}
     assert metrics["projection"]["source"] == "paper"
-    assert metrics["reward_model"] == {"status": "skipped", "reason": "no preference file at data/feedback/preferences.jsonl"}
+    assert metrics["reward_model"] == {
+        "status": "skipped",
+        "reason": "no preference file at data/feedback/preferences.jsonl",
+    }
     assert any("no expert preferences at data/feedback/preferences.jsonl" in message for message in log)
     assert json.loads((workdir / "models/reward_model/status.json").read_text()) == metrics["reward_model"]
 
@@ -206,17 +240,23 @@ def test_a_passing_execution_has_no_tier(tmp_path, monkeypatch):
 
 def test_tier_mapping_and_weights_come_from_params(tmp_path):
     tiers = {**RewardFitParams().severity_tiers, "runtime_error": "wrong_answer"}
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"reward_fit": {"severity_tiers": tiers, "severity_weights": WEIGHTS}}))
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({"reward_fit": {"severity_tiers": tiers, "severity_weights": WEIGHTS}})
+    )
     severity = SeverityWeights.from_params(load_params(tmp_path / "params.yaml").reward_fit)
     assert severity.tier("runtime_error") == "wrong_answer" and severity.weight("wrong_answer") == 3.0
     assert severity.tier("timeout") == "resource"
 
     del tiers["memory"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"reward_fit": {"severity_tiers": tiers}}))
-    with pytest.raises(ConfigError, match=r"reward_fit.severity_tiers: Value error, no tier for execution status\(es\) memory"):
+    with pytest.raises(
+        ConfigError, match=r"reward_fit.severity_tiers: Value error, no tier for execution status\(es\) memory"
+    ):
         load_params(tmp_path / "params.yaml")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"reward_fit": {"severity_weights": {"syntax": 1.0}}}))
-    with pytest.raises(ConfigError, match=r"tier\(s\) resource, runtime, wrong_answer have no entry in severity_weights"):
+    with pytest.raises(
+        ConfigError, match=r"tier\(s\) resource, runtime, wrong_answer have no entry in severity_weights"
+    ):
         load_params(tmp_path / "params.yaml")
 
 
@@ -241,14 +281,16 @@ def test_a_malformed_preference_file_fails_before_any_scoring(tmp_path, monkeypa
     write_inputs(tmp_path)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data/feedback").mkdir()
-    (tmp_path / "data/feedback/preferences.jsonl").write_text('{"prompt": "p", "chosen": "a", "rejected": "b"}\n{"prompt": "p"}\n')
-    with pytest.raises(PreferenceError, match=r"^data/feedback/preferences.jsonl:2: 'chosen' must be a non-empty string"):
+    (tmp_path / "data/feedback/preferences.jsonl").write_text(
+        '{"prompt": "p", "chosen": "a", "rejected": "b"}\n{"prompt": "p"}\n'
+    )
+    with pytest.raises(JsonlError, match=r"^data/feedback/preferences.jsonl:2: 'chosen' must be a non-empty string"):
         reward_fit.run(Params(reward_fit=RewardFitParams(codebleu_workers=1)))
     assert not (tmp_path / "data/.checkpoints").exists()
 
 
 def test_codebleu_in_worker_processes_equals_in_process():
     jobs = [([ALMOST, FIXED], [FIXED, FIXED_TOO], "python"), ([BROKEN], [FIXED], "python"), ([FIXED_TOO], [], "python")]
-    in_process = [reward_fit.code_similarities(job) for job in jobs]
-    assert list(reward_fit._map(reward_fit.code_similarities, jobs, workers=2)) == in_process
+    in_process = [code_similarities(job) for job in jobs]
+    assert list(map_in_processes(code_similarities, jobs, workers=2)) == in_process
     assert in_process[2] == {FIXED_TOO: 0.0}

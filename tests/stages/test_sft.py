@@ -13,17 +13,25 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTTrainer
 
+from ledex.pipeline.config import load_params
+from ledex.pipeline.jsonl import write_jsonl
+from ledex.pipeline.stage_io import write_problems
+from ledex.pipeline.tracking import EXPERIMENT
+from ledex.training.sft_data import IGNORE_INDEX
 from stages import sft
-from stages.config import load_params
-from stages.jsonl import write_jsonl
-from stages.sft_data import IGNORE_INDEX
-from stages.stage_io import write_problems
-from stages.tracking import EXPERIMENT
-from tests.stages.test_sft_data import CORRECT, PROBLEM, VERIFIED, WRONG
+from tests.ledex.training.test_sft_data import CORRECT, PROBLEM, VERIFIED, WRONG
 
 SETTINGS = {
-    "method": "lora", "epochs": 1, "learning_rate": 1e-2, "batch_size": 2, "micro_batch_size": 1,
-    "warmup_steps": 0, "max_length": 512, "lora_r": 4, "lora_alpha": 8, "save_steps": 1,
+    "method": "lora",
+    "epochs": 1,
+    "learning_rate": 1e-2,
+    "batch_size": 2,
+    "micro_batch_size": 1,
+    "warmup_steps": 0,
+    "max_length": 512,
+    "lora_r": 4,
+    "lora_alpha": 8,
+    "save_steps": 1,
 }
 
 

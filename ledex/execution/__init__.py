@@ -1,0 +1,1 @@
+"""Programs as sandbox jobs, and what their verdicts say: feedback, severity, hallucination."""

@@ -1,0 +1,1 @@
+"""The pipeline's common ground: configuration, artifact paths, records, JSONL, checkpoints, tracking."""

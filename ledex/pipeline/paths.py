@@ -1,0 +1,49 @@
+"""Every artifact path of the pipeline, declared once, relative to the project root.
+
+Stages, the review app and the flows import these names; `dvc.yaml` lists the same paths as
+deps and outs, and `tests/stages/test_dvc_graph.py` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PARAMS = Path("params.yaml")
+METRICS = Path("metrics")  # `metrics/<stage>.json`
+CHECKPOINTS = Path("data/.checkpoints")  # not a DVC output: survives `dvc repro` clearing outputs
+
+SAMPLE = Path("data/sample")
+PROBLEMS = SAMPLE / "problems.jsonl"
+SAMPLES = SAMPLE / "samples.jsonl"
+
+EXECUTE_FILTER = Path("data/execute_filter")
+EXECUTIONS = EXECUTE_FILTER / "executions.jsonl"
+CORRECT = EXECUTE_FILTER / "correct.jsonl"
+WRONG = EXECUTE_FILTER / "wrong.jsonl"
+
+EXPLAIN_REFINE = Path("data/explain_refine")
+REFINEMENTS = EXPLAIN_REFINE / "refinements.jsonl"
+
+VERIFY = Path("data/verify")
+TRAJECTORIES = VERIFY / "trajectories.jsonl"
+VERIFIED = VERIFY / "verified.jsonl"
+
+FEEDBACK = Path("data/feedback")  # review-export
+PREFERENCES = FEEDBACK / "preferences.jsonl"
+DEMONSTRATIONS = FEEDBACK / "demonstrations.jsonl"
+
+SFT_MODEL = Path("models/sft")
+
+REWARD_FIT = Path("data/reward_fit")
+REWARDS = REWARD_FIT / "rewards.jsonl"
+PROJECTION = REWARD_FIT / "projection.json"
+REWARD_PLOTS = REWARD_FIT / "plots"
+REWARD_MODEL = Path("models/reward_model")
+
+PPO_MODEL = Path("models/ppo")
+
+EVALUATE = Path("data/evaluate")
+ATTEMPTS = EVALUATE / "attempts.jsonl"
+REPORT = EVALUATE / "report.md"
+ROUNDS_PLOT = EVALUATE / "pass_at_k_rounds.png"

@@ -1,0 +1,31 @@
+"""Which problems a run trains on and which it evaluates on, declared in params.yaml `data`.
+
+Training never sees an evaluation-only benchmark (MultiPL-E's licence) nor any problem that
+an evaluation set holds.
+"""
+
+from __future__ import annotations
+
+from ledex.pipeline.config import DataParams, ProblemSetSpec
+from ledex.problems import Problem, load_benchmark, load_training_problems
+
+
+def load_problem_set(spec: ProblemSetSpec, data: DataParams, training: bool = False) -> list[Problem]:
+    load = load_training_problems if training else load_benchmark
+    problems = load(spec.benchmark, data_dir=data.dir, source=data.source, split=spec.split)
+    return problems[spec.slice()]
+
+
+def training_problems(data: DataParams) -> list[Problem]:
+    """The training problems, refused if any is evaluation-only or held out for evaluation."""
+    problems = [p for spec in data.train for p in load_problem_set(spec, data, training=True)]
+    held_out = {p.id for spec in data.evaluate for p in load_problem_set(spec, data)}
+    overlap = [p.id for p in problems if p.id in held_out]
+    if overlap:
+        raise ValueError(f"data.train and data.evaluate overlap in {len(overlap)} problems (first: {overlap[0]})")
+    return problems
+
+
+def evaluation_sets(data: DataParams) -> dict[str, list[Problem]]:
+    """Evaluation problems by set name (`benchmark` or `benchmark/split`)."""
+    return {spec.name: load_problem_set(spec, data) for spec in data.evaluate}

@@ -1,0 +1,106 @@
+"""The MLflow registry on a tiny random checkpoint: the pyfunc debugger round trip and promotion."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from ledex.evaluation.registry import (
+    CHALLENGER,
+    CHAMPION,
+    PROMOTION_TAG,
+    find_version,
+    promote,
+    register,
+)
+from ledex.pipeline.checkpoint import directory_digest
+
+REQUESTS = pd.DataFrame(
+    [
+        {
+            "problem": "Write add(a, b) returning a + b.",
+            "code": "def add(a, b):\n    return a - b",
+            "feedback": "assert add(1, 2) == 3\n  actual: -1\n  expected: 3",
+            "language": "python",
+        },
+        {
+            "problem": "Return twice n.",
+            "code": "long twice(long n) { return n; }",
+            "feedback": "Assertion failed",
+            "language": "cpp",
+        },
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory):
+    """A fresh SQLite store with its artifacts beside it, set as the tracking (and registry) URI."""
+    root = tmp_path_factory.mktemp("registry")
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
+    mlflow.set_experiment(
+        experiment_id=mlflow.create_experiment("registry-test", artifact_location=(root / "mlruns").as_uri())
+    )
+    yield root
+    mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture(scope="module")
+def version_one(tracking, tiny_qwen2_checkpoint):
+    with mlflow.start_run() as run:
+        return register(tiny_qwen2_checkpoint, "sft", run.info.run_id)
+
+
+def test_a_registered_checkpoint_is_found_by_its_content(version_one, tiny_qwen2_checkpoint, tmp_path):
+    assert version_one == "1"
+    tags = MlflowClient().get_model_version("ledex-debugger", version_one).tags
+    assert tags["ledex.stage"] == "sft" and tags["ledex.checkpoint_sha256"] == directory_digest(tiny_qwen2_checkpoint)
+    assert find_version(tiny_qwen2_checkpoint) == "1"
+    (tmp_path / "config.json").write_text("{}")
+    assert find_version(tmp_path) is None
+
+
+def test_the_champion_answers_debugging_requests(version_one):
+    assert promote(version_one, 0.5, "humaneval#p", 0.0).alias == CHAMPION
+    model = mlflow.pyfunc.load_model("models:/ledex-debugger@champion")
+    answers = model.predict(REQUESTS, params={"max_new_tokens": 12})
+    assert list(answers.columns) == ["explanation", "code", "answer"] and len(answers) == 2
+    assert all(isinstance(text, str) for text in answers.to_numpy().ravel())
+    assert (answers["answer"].str.len() > 0).all()  # a random model's gibberish, but an answer per request
+    one = model.predict({k: v for k, v in REQUESTS.iloc[0].items() if k != "language"}, params={"max_new_tokens": 4})
+    assert len(one) == 1  # a single request as a dict, language defaulting to Python
+    with pytest.raises(Exception, match="request 0: language 'cobol'"):
+        model.predict(REQUESTS.assign(language="cobol"), params={"max_new_tokens": 4})
+
+
+def test_promotion_needs_a_margin_over_the_champion_on_the_same_benchmark(version_one):
+    name = "promotion-test"
+    source = MlflowClient().get_model_version("ledex-debugger", version_one).source
+    v1, v2, v3 = (mlflow.register_model(source, name).version for _ in range(3))
+    client = MlflowClient()
+
+    first = promote(str(v1), 0.50, "humaneval#p", 0.05, name=name)
+    assert (first.alias, first.reason) == (
+        CHAMPION,
+        "v1 is the first champion (pass@1 Expl.+Refine 0.5000 on humaneval#p)",
+    )
+
+    close = promote(str(v2), 0.54, "humaneval#p", 0.05, name=name)
+    assert close.alias == CHALLENGER
+    assert (
+        close.reason == "v2's pass@1 Expl.+Refine 0.5400 on humaneval#p does not beat champion v1's 0.5000 "
+        "by more than the margin 0.05"
+    )
+    assert client.get_model_version(name, str(v2)).tags[PROMOTION_TAG] == close.reason
+    assert str(client.get_model_version_by_alias(name, CHAMPION).version) == "1"
+
+    better = promote(str(v2), 0.56, "humaneval#p", 0.05, name=name)
+    assert better.alias == CHAMPION and "beats champion v1's 0.5000" in better.reason
+    assert str(client.get_model_version_by_alias(name, CHAMPION).version) == "2"
+    assert CHALLENGER not in client.get_registered_model(name).aliases  # the new champion is no challenger
+
+    elsewhere = promote(str(v3), 0.90, "mbpp#p", 0.05, name=name)
+    assert elsewhere.alias == CHALLENGER and "cannot be compared with champion v2" in elsewhere.reason
