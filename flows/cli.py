@@ -150,7 +150,7 @@ def _evaluate_samples_here(args):
     problems = load_benchmark(args.benchmark, data_dir=params.data.dir, source=params.data.source)
     with Sandbox(params.sandbox) as sandbox:
         return evaluate_samples(
-            args.samples, problems, args.k, partial(score_samples, sandbox=sandbox), progress=_progress
+            args.samples, problems, args.k, partial(score_samples, sandbox=sandbox), params.sandbox, progress=_progress
         )
 
 

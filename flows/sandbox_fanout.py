@@ -70,4 +70,4 @@ def sandbox_fanout(
         raise ValueError(f"shards must be positive, not {shards}")
     settings = load_params(params)
     problems = load_benchmark(benchmark, data_dir=settings.data.dir, source=settings.data.source)
-    return evaluate_samples(samples, problems, ks, sharded(shards, settings.sandbox))
+    return evaluate_samples(samples, problems, ks, sharded(shards, settings.sandbox), settings.sandbox)

