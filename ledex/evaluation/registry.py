@@ -11,6 +11,11 @@ work on it; the `ledex` package travels with the model, so serving needs only th
     curl localhost:5001/invocations -H 'Content-Type: application/json' -d '{"dataframe_records":
         [{"problem": "...", "code": "...", "feedback": "..."}], "params": {"max_new_tokens": 512}}'
 
+Versions registered before the helpers moved from `stages/` to `ledex/` carry that old `stages`
+package as their code and still load in a fresh process (serving, `load_model`; checked by hand
+on a version registered with the old layout). A process that already imported today's `stages`
+cannot unpickle them: register the version's checkpoint artifact again with `register`.
+
 Promotion: the candidate takes the alias `champion` only when its pass@1 (Expl. + Refine) beats
 the champion's, measured on the same benchmark, by more than a margin; otherwise it is the
 `challenger`. The reason is kept as a tag on the version.
