@@ -186,3 +186,37 @@ def test_a_killed_stage_resumes_to_the_same_output(workdir, monkeypatch):
     explain_refine.main()
     verify.main()
     assert {path: path.read_bytes() for path in (workdir / "data").rglob("*.jsonl")} == expected
+
+
+def test_the_teacher_can_run_on_another_backend_than_the_policy(tmp_path, monkeypatch, tiny_qwen2_checkpoint):
+    """A local transformers policy samples; explain-refine asks a teacher behind an OpenAI-compatible server."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    asked = []
+
+    def teacher(messages: list[dict], index: int) -> str:
+        asked.append(messages[-1]["content"])
+        return f"Explanation: start over.\n\n{fenced(full_solution('HumanEval/2'))}"
+
+    with scripted_server(teacher) as base_url:
+        params = {
+            "data": {
+                "train": [{"benchmark": "humaneval", "problems": "2:3"}],
+                "evaluate": [{"benchmark": "humaneval", "problems": "3:4"}],
+            },
+            "models": {"policy": str(tiny_qwen2_checkpoint)},
+            "generation": {"backend": "transformers", "options": {"batch_size": 2, "device": "cpu"}},
+            "tracking": {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+            "sample": {"n": 2, "max_new_tokens": 8},
+            "explain_refine": {
+                "explain_refine_samples": 1,
+                "generation": {"backend": "openai", "model": "teacher", "options": {"base_url": base_url}},
+            },
+        }
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+        run_all()
+    wrong = list(read_jsonl(tmp_path / "data/execute_filter/wrong.jsonl"))
+    assert wrong and len(asked) == len(wrong)  # the random policy is always wrong; only the teacher was asked
+    assert all("execution feedback" in content for content in asked)
+    table = json.loads((tmp_path / "metrics/verify.json").read_text())["table1"]["humaneval/test"]
+    assert table["correct_refinements"] == table["sent_to_teacher"] == len(wrong)
