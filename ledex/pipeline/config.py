@@ -31,6 +31,7 @@ class ProblemSetSpec(Section):
     benchmark: str
     split: str | None = None
     problems: str = ":"
+    if_present: bool = False  # true: a local file that is absent skips this set, with a warning
 
     @field_validator("problems")
     @classmethod

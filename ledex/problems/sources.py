@@ -76,6 +76,18 @@ def read_rows(source: DataSource, origin: Origin, data_dir: Path | None, split: 
         raise ValueError(f"unknown source {origin!r}; expected 'local' or 'hub'")
 
 
+def local_paths(source: DataSource, data_dir: Path | None, split: str | None) -> list[Path]:
+    """The local file(s) holding `split` (or every split)."""
+    if "{split}" not in source.local_file:
+        return [_resolve(source.local_file, data_dir)]
+    return [_resolve(source.local_file.format(split=name), data_dir) for name in ((split,) if split else source.splits)]
+
+
+def _resolve(relative: str, data_dir: Path | None) -> Path:
+    path = Path(relative)
+    return path if path.is_absolute() or data_dir is None else Path(data_dir) / path
+
+
 def _single_split(source: DataSource) -> str | None:
     return source.splits[0] if len(source.splits) == 1 else None
 

@@ -68,13 +68,36 @@ def test_unknown_profile_lists_the_known_ones(tmp_path):
         load_params(path)
 
 
-def test_the_paper_profile_loads(tmp_path):
+def test_the_paper_profile_carries_the_papers_values(tmp_path):
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles/paper.yaml").write_text((REPO / "profiles/paper.yaml").read_text())
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text().replace('profile: ""', "profile: paper"))
     params = load_params(tmp_path / "params.yaml")
-    assert [spec.name for spec in params.data.train] == ["mbpp/train"]
-    assert (params.sample.n, params.sample.temperature, params.explain_refine.explain_refine_samples) == (20, 1.0, 10)
+    # 2.1: MBPP train, APPS train and CodeContests (the last two when their files are there)
+    assert [(s.name, s.problems, s.if_present) for s in params.data.train] == [
+        ("mbpp/train", ":", False),
+        ("apps/train", ":", True),
+        ("code-contests/train", ":", True),
+    ]
+    # 4: the four benchmarks, every problem, n=100 at T=0.8, pass@1 and pass@10, three rounds
+    assert [s.name for s in params.data.evaluate] == ["humaneval", "mbpp/test", "humaneval-plus", "mbpp-plus/test"]
+    assert all(s.problems == ":" for s in params.data.evaluate)
+    evaluate = params.evaluate
+    assert (evaluate.n, evaluate.temperature, evaluate.top_p, evaluate.ks) == (100, 0.8, 1.0, (1, 10))
+    assert (evaluate.max_problems, evaluate.rounds) == (0, 3)
+    # 2.1 and A.2: 3-shot n=20 at T=1.0; the teacher's 10 explanations + refinements at T=0.8, every wrong one
+    assert (params.sample.shots, params.sample.n, params.sample.temperature) == (3, 20, 1.0)
+    refine = params.explain_refine
+    assert (refine.explain_refine_samples, refine.temperature, refine.max_wrong_per_problem) == (10, 0.8, 0)
+    # the strongest preset as teacher (the paper's is GPT-3.5-Turbo)
+    assert params.generation_for("explain_refine").model == "qwen2.5-coder-1.5b-instruct"
+    # 2.3: RoBERTa sentence embeddings for S_ex ([21] all-roberta-large-v1)
+    assert params.reward_fit.embedding_model == "sentence-transformers/all-roberta-large-v1"
+    # 3.1: SFT 2 epochs, batch 128, lr 2e-5, 500 warmup, cosine; PPO lr 2e-6, batch 64
+    sft = params.sft
+    assert (sft.method, sft.epochs, sft.batch_size, sft.learning_rate) == ("full", 2.0, 128, 2e-5)
+    assert (sft.warmup_steps, sft.lr_scheduler) == (500, "cosine")
+    assert (params.ppo.method, params.ppo.learning_rate, params.ppo.batch_size) == ("full", 2e-6, 64)
 
 
 def write(tmp_path, text: str) -> Path:
