@@ -61,7 +61,8 @@ def run(params: Params) -> dict:
         raise ValueError(
             f"evaluate.promotion_benchmark: {promotion_set!r} is not one of data.evaluate's sets {list(sets)}"
         )
-    models = models_to_evaluate(cfg, params.models.policy)
+    spec = params.generation_for("evaluate")
+    models = models_to_evaluate(cfg, spec.model)
     digests = {label: directory_digest(models[label]) for label in cfg.candidates if label in models}
     units = [
         (f"{label}/{name}/batch-{number}", label, name, number, group)
@@ -70,10 +71,10 @@ def run(params: Params) -> dict:
         for number, group in enumerate(batches(problems, cfg.problems_per_batch))
     ]
     inputs = fingerprint(
-        cfg.model_dump(),
+        cfg.model_dump(exclude={"generation"}),
         models,
         digests,
-        params.generation.model_dump(),
+        spec.model_dump(exclude={"model"}),
         params.sandbox,
         {name: [p.id for p in problems] for name, problems in sets.items()},
     )
@@ -84,7 +85,7 @@ def run(params: Params) -> dict:
         for key, label, name, number, group in progress(todo, len(units), "evaluate", initial=len(output)):
             if loaded != label:
                 generator = None  # free the previous model first
-                generator = make_generator(params.generation.backend, models[label], **params.generation.options)
+                generator = make_generator(spec.backend, models[label], **spec.arguments)
                 loaded = label
             attempts = self_debug_batch(
                 generator, sandbox, group, cfg, model=label, benchmark=name, seed=cfg.seed + number
@@ -137,7 +138,7 @@ def promote_best(cfg: EvaluateParams, scores: dict, models: dict, digests: dict,
 
 def main() -> None:
     params = load_params()
-    tracked = {"evaluate": params.evaluate.model_dump(), "models": params.models.model_dump()}
+    tracked = {"evaluate": params.evaluate.model_dump(), "generation": params.generation_for("evaluate").model_dump()}
     with stage_run("evaluate", tracked, params.tracking.uri):
         metrics = run(params)
         publish_metrics("evaluate", metrics)

@@ -69,15 +69,14 @@ def run(params: Params) -> dict:
     groups = batches(wrong, cfg.wrong_per_batch)
     keys = [f"batch-{number}" for number in range(len(groups))]
     started = time.perf_counter()
-    inputs = fingerprint(PROBLEMS, WRONG, cfg.model_dump(), params.models.teacher, params.generation.model_dump())
+    spec = params.generation_for("explain_refine")
+    inputs = fingerprint(PROBLEMS, WRONG, cfg.model_dump(exclude={"generation"}), spec.model_dump())
     with ResumableOutput(REFINEMENTS, inputs, CHECKPOINTS) as output:
         teacher = None
         for number, (key, group) in progress(enumerate(zip(keys, groups)), len(groups), "explain-refine"):
             if key in output:
                 continue
-            teacher = teacher or make_generator(
-                params.generation.backend, params.models.teacher, **params.generation.options
-            )
+            teacher = teacher or make_generator(spec.backend, spec.model, **spec.arguments)
             rows = []
             for kind, n in samples_per_kind.items():
                 if n:
@@ -103,7 +102,11 @@ def run(params: Params) -> dict:
 
 def main() -> None:
     params = load_params()
-    with stage_run("explain-refine", {"explain_refine": params.explain_refine.model_dump()}, params.tracking.uri):
+    tracked = {
+        "explain_refine": params.explain_refine.model_dump(),
+        "generation": params.generation_for("explain_refine").model_dump(),
+    }
+    with stage_run("explain-refine", tracked, params.tracking.uri):
         publish_metrics("explain_refine", run(params))
 
 

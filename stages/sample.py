@@ -53,17 +53,14 @@ def run(params: Params) -> dict:
     groups = batches(problems, cfg.problems_per_batch)
     keys = [f"batch-{number}" for number in range(len(groups))]
     started = time.perf_counter()
-    inputs = fingerprint(
-        cfg.model_dump(), params.models.policy, params.generation.model_dump(), [p.id for p in problems]
-    )
+    policy = params.generation_for("sample")
+    inputs = fingerprint(cfg.model_dump(exclude={"generation"}), policy.model_dump(), [p.id for p in problems])
     with ResumableOutput(SAMPLES, inputs, CHECKPOINTS) as output:
         generator = None
         for number, (key, group) in progress(enumerate(zip(keys, groups)), len(groups), "sample"):
             if key in output:
                 continue
-            generator = generator or make_generator(
-                params.generation.backend, params.models.policy, **params.generation.options
-            )
+            generator = generator or make_generator(policy.backend, policy.model, **policy.arguments)
             requests = [GenerationRequest(messages=solve_messages(problem, cfg.shots)) for problem in group]
             answers = generator.generate(requests, replace(sampling, seed=cfg.seed + number))
             output.add(
@@ -80,9 +77,8 @@ def run(params: Params) -> dict:
 
 def main() -> None:
     params = load_params()
-    with stage_run(
-        "sample", {"sample": params.sample.model_dump(), "models": params.models.model_dump()}, params.tracking.uri
-    ):
+    tracked = {"sample": params.sample.model_dump(), "generation": params.generation_for("sample").model_dump()}
+    with stage_run("sample", tracked, params.tracking.uri):
         publish_metrics("sample", run(params))
 
 

@@ -2,7 +2,8 @@
 
 Every refinement keeps its verdict and pass rate (success and failure trajectories feed RL);
 the passing ones, with their explanations, are the verified data for SFT. Metrics follow the
-paper's Table 1, per dataset: #unique, #correct, #wrong, #correct refinement, refinement rate.
+paper's Table 1, per dataset: #unique, #correct, #wrong, #correct refinement, refinement rate
+(over the wrong solutions sent to the teacher; also over all wrong ones, labelled as such).
 Outputs: `data/verify/trajectories.jsonl`, `data/verify/verified.jsonl`
 (`records.VerifiedRefinement`), `metrics/verify.json`.
 """
@@ -23,20 +24,32 @@ from ledex.pipeline.tracking import stage_run
 from sandbox import Sandbox
 
 
-def table_one(problems: dict, executions: list[Execution], trajectories: list[dict]) -> dict:
-    """Table 1 of the paper, per dataset (benchmark and split of the problem)."""
+def table_one(problems: dict, executions: list[Execution], trajectories: list[dict], sent: set[str]) -> dict:
+    """Table 1 of the paper, per dataset (benchmark and split of the problem).
+
+    `sent` holds the sample ids of the wrong solutions explain-refine gave the teacher (at most
+    `max_wrong_per_problem` per problem). The paper's refinement rate is the share of those with
+    at least one correct refinement; `refinement_rate_all_wrong` divides by every wrong solution.
+    """
     dataset = {pid: f"{p.benchmark}/{p.split}" for pid, p in problems.items()}
-    rows: dict[str, dict] = defaultdict(lambda: {"unique": 0, "correct": 0, "wrong": 0, "correct_refinements": 0})
+    counts = ("unique", "correct", "wrong", "sent_to_teacher", "correct_refinements")
+    rows: dict[str, dict] = defaultdict(lambda: dict.fromkeys(counts, 0))
     for execution in executions:
         row = rows[dataset[execution.problem_id]]
         row["unique"] += 1
         row["correct" if execution.passed else "wrong"] += 1
+        row["sent_to_teacher"] += not execution.passed and execution.sample_id in sent
     refined = {(t["sample_id"], t["problem_id"]) for t in trajectories if t["passed"]}
     for _, problem_id in refined:
         rows[dataset[problem_id]]["correct_refinements"] += 1
     for row in rows.values():
-        row["refinement_rate"] = round(row["correct_refinements"] / row["wrong"], 4) if row["wrong"] else 0.0
+        row["refinement_rate"] = _rate(row["correct_refinements"], row["sent_to_teacher"])
+        row["refinement_rate_all_wrong"] = _rate(row["correct_refinements"], row["wrong"])
     return dict(rows)
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
 
 
 def run(params: Params) -> dict:
@@ -63,7 +76,7 @@ def run(params: Params) -> dict:
         "refinements": len(trajectories),
         "verified": verified,
         "verified_explain_refine": sum(t["passed"] and t["kind"] == Kind.EXPLAIN_REFINE for t in trajectories),
-        "table1": table_one(problems, executions, trajectories),
+        "table1": table_one(problems, executions, trajectories, sent={r.sample_id for r in refinements}),
         "seconds": round(time.perf_counter() - started, 1),
     }
 

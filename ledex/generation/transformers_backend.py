@@ -35,7 +35,8 @@ class TransformersGenerator:
     params give the same texts.
     """
 
-    def __init__(self, model: str, batch_size: int = 16, device: str = "auto", dtype: torch.dtype | None = None):
+    def __init__(self, model: str, batch_size: int = 16, device: str = "auto", dtype: str | torch.dtype | None = None):
+        dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype  # "bfloat16" from params.yaml
         self.model, self.tokenizer = load_model_and_tokenizer(model, device=device, dtype=dtype)
         self.batch_size = batch_size
 

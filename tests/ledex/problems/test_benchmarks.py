@@ -42,14 +42,16 @@ def test_every_benchmark_family_is_registered():
         "mbpp",
         "mbpp-sanitized",
         *(f"multipl-e-{d}-{lang}" for d in ("humaneval", "mbpp") for lang in ("java", "cpp", "js")),
+        "humaneval-plus",
+        "mbpp-plus",
         "apps",
         "code-contests",
     }
 
 
 def test_unknown_benchmark_error_lists_the_known_names():
-    with pytest.raises(ValueError, match="unknown benchmark 'mbpp-plus'; known: humaneval, mbpp, "):
-        load_benchmark("mbpp-plus", data_dir=None, source="local")
+    with pytest.raises(ValueError, match="unknown benchmark 'mbpp-pro'; known: humaneval, mbpp, "):
+        load_benchmark("mbpp-pro", data_dir=None, source="local")
 
 
 def test_unknown_split_error_lists_the_splits():

@@ -1,7 +1,7 @@
 import pytest
 
 from ledex.pipeline.config import DataParams, ProblemSetSpec
-from ledex.problems import EvaluationOnlyError
+from ledex.problems import BenchmarkDataError, EvaluationOnlyError
 from ledex.problems.problem_sets import evaluation_sets, training_problems
 
 
@@ -35,3 +35,13 @@ def test_evaluation_only_benchmarks_are_never_trained_on():
 def test_bad_slice_is_named():
     with pytest.raises(ValueError, match="expected a slice"):
         ProblemSetSpec(benchmark="humaneval", problems="first ten")
+
+
+def test_a_set_marked_if_present_is_skipped_without_its_file(tmp_path, caplog):
+    train = [{"benchmark": "humaneval", "problems": "0:2"}, {"benchmark": "apps", "split": "train", "if_present": True}]
+    params = data(train, []).model_copy(update={"dir": tmp_path})
+    assert [p.id for p in training_problems(params)] == ["HumanEval/0", "HumanEval/1"]
+    assert f"apps/train: skipped, as if_present allows: no {tmp_path / 'apps/train.jsonl'}" in caplog.text
+    required = data([{"benchmark": "apps", "split": "train"}], []).model_copy(update={"dir": tmp_path})
+    with pytest.raises(BenchmarkDataError, match="apps/train.jsonl not found"):
+        training_problems(required)
