@@ -1,0 +1,51 @@
+"""What one PPO step's rewards look like, separately for refine and explain+refine answers.
+
+Per kind: the mean of S_cb, S_ut, S_ex, R(r), R(e) (unweighted) and the learned reward model's
+score over the answers that have each, the fraction that passed, that got R(e), and that got a
+non-zero code-similarity term (S_cb > 0). Names are `<kind>/<statistic>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import fmean
+
+from ledex.pipeline.records import Kind
+from ledex.training.ppo_trainer import ResponseReward
+
+MEANS = ("S_cb", "S_ut", "S_ex", "R_r", "R_e", "RM")
+
+
+def kind_stats(rewards: Sequence[ResponseReward]) -> dict[str, float]:
+    """Per-kind statistics of one step's rewards (kinds without answers are left out)."""
+    stats = {}
+    for kind in Kind:
+        scores = [r.scores for r in rewards if r.group == kind.value]
+        if not scores:
+            continue
+        stats[f"{kind}/responses"] = float(len(scores))
+        for name in MEANS:
+            values = [s[name] for s in scores if name in s]
+            if values:
+                stats[f"{kind}/{name}"] = fmean(values)
+        stats[f"{kind}/passed"] = fmean(s["passed"] for s in scores)
+        stats[f"{kind}/with_R_e"] = fmean("R_e" in s for s in scores)
+        stats[f"{kind}/with_S_cb"] = fmean(s.get("S_cb", 0.0) > 0 for s in scores)
+    return stats
+
+
+def coverage(history: Sequence[dict]) -> dict[str, float]:
+    """Over the whole run, by kind: the fraction of answers with a non-zero S_cb term and with R(e)."""
+    result = {}
+    for kind in Kind:
+        counts = [stats[f"{kind}/responses"] for stats in history if f"{kind}/responses" in stats]
+        if not counts:
+            continue
+        for name in ("with_S_cb", "with_R_e"):
+            total = sum(
+                stats[f"{kind}/{name}"] * stats[f"{kind}/responses"]
+                for stats in history
+                if stats.get(f"{kind}/responses")
+            )
+            result[f"{kind}/{name}"] = round(total / sum(counts), 4)
+    return result
