@@ -133,6 +133,8 @@ def run(params: Params) -> dict:
                 trainer.save_state(CHECKPOINT, {"step": done, "history": history})
     trainer.save_pretrained(PPO_MODEL)
     shutil.rmtree(TRAINER_CHECKPOINTS)
+    responses = coverage(history)
+    log.info("ppo: answers with a non-zero S_cb term and with R(e), by kind: %s", responses)
     return {
         "method": cfg.method,
         "prompts": len(usable),
@@ -147,7 +149,7 @@ def run(params: Params) -> dict:
         "resumed_from_step": first_step,
         "projection": projection_info,
         "reward_model": learned_info,
-        "responses": coverage(history),  # fractions with a non-zero S_cb term and with R(e)
+        "responses": responses,  # fractions with a non-zero S_cb term and with R(e)
         "final": {name: round(value, 4) for name, value in history[-1].items()},
         "mean": _means(history),
         "seconds": round(time.perf_counter() - started, 1),
