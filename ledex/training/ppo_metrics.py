@@ -7,6 +7,7 @@ non-zero code-similarity term (S_cb > 0). Names are `<kind>/<statistic>`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from statistics import fmean
 
@@ -14,6 +15,7 @@ from ledex.pipeline.records import Kind
 from ledex.training.ppo_trainer import ResponseReward
 
 MEANS = ("S_cb", "S_ut", "S_ex", "R_r", "R_e", "RM")
+COVERAGE = ("with_S_cb", "with_R_e")
 
 
 def kind_stats(rewards: Sequence[ResponseReward]) -> dict[str, float]:
@@ -35,17 +37,20 @@ def kind_stats(rewards: Sequence[ResponseReward]) -> dict[str, float]:
 
 
 def coverage(history: Sequence[dict]) -> dict[str, float]:
-    """Over the whole run, by kind: the fraction of answers with a non-zero S_cb term and with R(e)."""
-    result = {}
-    for kind in Kind:
-        counts = [stats[f"{kind}/responses"] for stats in history if f"{kind}/responses" in stats]
-        if not counts:
-            continue
-        for name in ("with_S_cb", "with_R_e"):
-            total = sum(
-                stats[f"{kind}/{name}"] * stats[f"{kind}/responses"]
-                for stats in history
-                if stats.get(f"{kind}/responses")
-            )
-            result[f"{kind}/{name}"] = round(total / sum(counts), 4)
-    return result
+    """Over the whole run, by kind and over all answers: the fraction with a non-zero S_cb term and
+    with R(e) (each step's fractions weighted by its answers)."""
+    totals: Counter[str] = Counter()
+    for stats in history:
+        for kind in Kind:
+            answers = stats.get(f"{kind}/responses", 0.0)
+            for group in (kind.value, "all"):
+                totals[f"{group}/responses"] += answers
+                for name in COVERAGE:
+                    totals[f"{group}/{name}"] += stats.get(f"{kind}/{name}", 0.0) * answers
+    groups = [kind.value for kind in Kind] + ["all"]
+    return {
+        f"{group}/{name}": round(totals[f"{group}/{name}"] / totals[f"{group}/responses"], 4)
+        for group in groups
+        if totals[f"{group}/responses"]
+        for name in COVERAGE
+    }

@@ -53,9 +53,13 @@ class References:
     def has_verified(self, wrong_id: str) -> bool:
         return bool(self.verified.get(wrong_id))
 
+    def refinements(self, wrong_id: str, exclude: str | None = None) -> tuple[str, ...]:
+        """R_c^w less the refinement `exclude`."""
+        return tuple(r.code for r in self.verified.get(wrong_id, []) if r.id != exclude)
+
     def code(self, wrong_id: str, problem_id: str, exclude: str | None = None) -> CodeReferences:
         """R_c^w less the refinement `exclude`; else the canonical solution; else none."""
-        codes = tuple(r.code for r in self.verified.get(wrong_id, []) if r.id != exclude)
+        codes = self.refinements(wrong_id, exclude)
         if codes:
             return CodeReferences(ReferenceSource.VERIFIED, codes)
         canonical = canonical_program(self.problems[problem_id])

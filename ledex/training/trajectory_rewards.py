@@ -191,9 +191,7 @@ def reward_row(t, scores: dict, references: References, tier: str, severity: Sev
         severity=tier,
         severity_weight=weight,
         reference=scores["reference"],
-        verified_refinements=len(references.code(t.sample_id, t.problem_id, exclude=t.id).codes)
-        if scores["reference"] == "verified"
-        else 0,
+        verified_refinements=len(references.refinements(t.sample_id, exclude=t.id)),
         verified_explanations=len(references.explanations(t.sample_id, exclude=t.id)),
         S_cb=scores["S_cb"],
         S_ut=t.pass_rate,

@@ -38,6 +38,8 @@ def test_coverage_weights_each_step_by_its_answers():
         "refine/with_R_e": 0.0,
         "explain_refine/with_S_cb": 1.0,
         "explain_refine/with_R_e": 1.0,
+        "all/with_S_cb": 0.75,  # 3 of 4 answers
+        "all/with_R_e": 0.25,
     }
 
 
