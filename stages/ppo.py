@@ -19,7 +19,6 @@ import math
 import random
 import shutil
 import time
-from collections import Counter
 from statistics import fmean
 
 import torch
@@ -45,15 +44,15 @@ from ledex.pipeline.tracking import stage_run
 from ledex.training.embeddings import SentenceEncoder
 from ledex.training.learned_reward import load_learned_reward
 from ledex.training.online_rewards import BatchScorer, OnlineRewarder, read_projection, rl_prompts, select_prompts
-from ledex.training.ppo_metrics import coverage, kind_stats
+from ledex.training.ppo_metrics import coverage, kind_stats, mix_of_prompts
 from ledex.training.ppo_trainer import PPOTrainer
 from ledex.training.references import References
 from ledex.training.reward_plots import plot_step_rewards
 from sandbox import Sandbox
 
 TRAINER_CHECKPOINTS = CHECKPOINTS / "ppo"
-log = logging.getLogger("ledex.ppo")
 CHECKPOINT = TRAINER_CHECKPOINTS / "state.pt"
+log = logging.getLogger("ledex.ppo")
 
 
 def step_prompts(count: int, batch_size: int, step: int, seed: int) -> list[int]:
@@ -98,7 +97,7 @@ def run(params: Params) -> dict:
             f"ppo: none of the {len(prompts)} prompts from {WRONG} fits max_prompt_tokens={cfg.max_prompt_tokens}"
         )
     total_steps = cfg.steps or math.ceil(len(usable) / cfg.batch_size)
-    prompt_mix = mix([prompts[i] for i in usable], references, severity)
+    prompt_mix = mix_of_prompts([prompts[i] for i in usable], references, severity)
     log.info("ppo: training on %s", prompt_mix)
 
     inputs = fingerprint(
@@ -153,21 +152,6 @@ def run(params: Params) -> dict:
         "final": {name: round(value, 4) for name, value in history[-1].items()},
         "mean": _means(history),
         "seconds": round(time.perf_counter() - started, 1),
-    }
-
-
-def mix(prompts: list, references: References, severity: SeverityWeights | None) -> dict:
-    """How many prompts of each kind, with or without verified references, by code reference source,
-    and by severity tier."""
-    return {
-        "by_kind": dict(
-            Counter(
-                f"{p.kind}/{'with' if references.has_verified(p.wrong.sample_id) else 'without'}_references"
-                for p in prompts
-            )
-        ),
-        "code_reference": dict(Counter(references.code(p.wrong.sample_id, p.problem.id).source.value for p in prompts)),
-        "severity": dict(Counter(severity.tier_of(p.wrong) for p in prompts)) if severity else "off",
     }
 
 

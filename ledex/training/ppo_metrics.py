@@ -1,8 +1,10 @@
-"""What one PPO step's rewards look like, separately for refine and explain+refine answers.
+"""What PPO trains on and what its rewards look like, separately for refine and explain+refine.
 
-Per kind: the mean of S_cb, S_ut, S_ex, R(r), R(e) (unweighted) and the learned reward model's
-score over the answers that have each, the fraction that passed, that got R(e), and that got a
-non-zero code-similarity term (S_cb > 0). Names are `<kind>/<statistic>`.
+The prompt mix: prompts by kind, with or without verified references, by code reference source
+and by severity tier. Per step, by kind: the mean of S_cb, S_ut, S_ex, R(r), R(e) (unweighted)
+and the learned reward model's score over the answers that have each, the fraction that passed,
+that got R(e), and that got a non-zero code-similarity term (S_cb > 0). Names are
+`<kind>/<statistic>`. Over the run: those two fractions by kind and over all answers.
 """
 
 from __future__ import annotations
@@ -11,11 +13,27 @@ from collections import Counter
 from collections.abc import Sequence
 from statistics import fmean
 
+from ledex.execution.severity import SeverityWeights
 from ledex.pipeline.records import Kind
 from ledex.training.ppo_trainer import ResponseReward
+from ledex.training.references import References
 
 MEANS = ("S_cb", "S_ut", "S_ex", "R_r", "R_e", "RM")
 COVERAGE = ("with_S_cb", "with_R_e")
+
+
+def mix_of_prompts(prompts: Sequence, references: References, severity: SeverityWeights | None) -> dict:
+    """How many `RLPrompt`s of each kind with or without verified references, by code reference
+    source, and by severity tier ("off" without severity weighting)."""
+
+    def verified(prompt) -> str:
+        return "with" if references.has_verified(prompt.wrong.sample_id) else "without"
+
+    return {
+        "by_kind": dict(Counter(f"{p.kind}/{verified(p)}_references" for p in prompts)),
+        "code_reference": dict(Counter(references.code(p.wrong.sample_id, p.problem.id).source.value for p in prompts)),
+        "severity": dict(Counter(severity.tier_of(p.wrong) for p in prompts)) if severity else "off",
+    }
 
 
 def kind_stats(rewards: Sequence[ResponseReward]) -> dict[str, float]:
