@@ -16,6 +16,7 @@ from itertools import product
 
 from ledex.pipeline.config import ReviewParams
 from ledex.pipeline.records import Demonstration, Preference
+from ledex.training.learned_reward import prompt_text
 from review.db import Item, Judgment
 from review.items import answer_text
 
@@ -63,9 +64,13 @@ def severity(judgments: list[Judgment], weights: Mapping[str, float]) -> str:
     return max(counts, key=lambda tier: (counts[tier], weights.get(tier, 0.0), tier))
 
 
-def prompt_text(messages: list[dict]) -> str:
-    """The chat before the answer as one text (the reward model's prompt): task, wrong code, request."""
-    return "\n\n".join(message["content"] for message in messages if message["role"] != "system")
+def reviewed_tiers(items: Mapping[str, Item], judgments: list[Judgment], weights: Mapping[str, float]) -> list[dict]:
+    """`data/feedback/severity.jsonl` rows: each reviewed wrong solution's tier by its reviewers,
+    which overrides the pipeline's in `reward-fit` and `ppo`."""
+    by_wrong: dict[str, list[Judgment]] = {}
+    for judgment in judgments:
+        by_wrong.setdefault(items[judgment.item_id].sample_id, []).append(judgment)
+    return [{"sample_id": wrong, "severity": severity(by_wrong[wrong], weights)} for wrong in sorted(by_wrong)]
 
 
 def build(

@@ -4,9 +4,10 @@ Each export is a cycle of the weekly loop. Judgments saved since the last export
 (its watermark is the newest judgment id). Per batch, the reviewers' agreement is measured and
 the judgments of its outlier reviewers are left out. From every reviewer's current judgment of
 each item (`review.datasets`) it writes `data/feedback/preferences.jsonl` (`records.Preference`,
-read by `reward-fit`) and `data/feedback/demonstrations.jsonl` (`records.Demonstration`, read by
-`sft`); `metrics/review_export.json` reports the batches. With no database or no judgments both
-files are empty and the pipeline trains as it does without review.
+read by `reward-fit`), `data/feedback/demonstrations.jsonl` (`records.Demonstration`, read by
+`sft`) and `data/feedback/severity.jsonl` (each reviewed wrong solution's tier, which overrides the
+pipeline's in `reward-fit` and `ppo`); `metrics/review_export.json` reports the batches. With no
+database or no judgments the files are empty and the pipeline trains as it does without review.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from ledex.pipeline.config import Params
 from ledex.pipeline.jsonl import write_jsonl
-from ledex.pipeline.paths import DEMONSTRATIONS, FEEDBACK, PREFERENCES
+from ledex.pipeline.paths import DEMONSTRATIONS, FEEDBACK, PREFERENCES, REVIEWED_SEVERITY
 from review.agreement import agreement
-from review.datasets import build
+from review.datasets import build, reviewed_tiers
 from review.db import ExportBatch, Item, Judgment, database_exists, database_url, open_engine
 
 log = logging.getLogger("ledex.review")
@@ -34,6 +35,7 @@ def write_empty() -> dict:
     FEEDBACK.mkdir(parents=True, exist_ok=True)
     write_jsonl(PREFERENCES, [])
     write_jsonl(DEMONSTRATIONS, [])
+    write_jsonl(REVIEWED_SEVERITY, [])
     return {"batch": None, "new_batch": False, "judgments": 0, "preferences": 0, "demonstrations": 0, "batches": {}}
 
 
@@ -95,6 +97,8 @@ def export(session: Session, params: Params) -> dict:
     FEEDBACK.mkdir(parents=True, exist_ok=True)
     write_jsonl(PREFERENCES, preferences)
     write_jsonl(DEMONSTRATIONS, demonstrations)
+    tiers = reviewed_tiers(items, kept, params.reward_fit.severity_weights)
+    write_jsonl(REVIEWED_SEVERITY, tiers)
     return {
         "batch": batches[-1].id if batches else None,
         "new_batch": new_batch is not None,
@@ -105,6 +109,7 @@ def export(session: Session, params: Params) -> dict:
         "preferences_by_source": dict(Counter(row["source"] for row in preferences)),
         "demonstrations": len(demonstrations),
         "severity": dict(Counter(row["severity"] for row in preferences)),
+        "reviewed_tiers": dict(Counter(row["severity"] for row in tiers)),
         "batches": reports,
     }
 

@@ -52,7 +52,7 @@ def load_pipeline_items(session: Session, severity: SeverityWeights, root: Path 
                 task=task_text(problem),
                 wrong_code=wrong.code,
                 feedback=wrong.feedback,
-                severity=severity.tier(wrong.status),
+                severity=severity.tier_of(wrong),  # the pipeline's tier, preselected for reviewers
                 explanation=refinement.explanation,
                 code=refinement.code,
                 answer=answer_text(refinement.kind, refinement.explanation, refinement.code, problem.language),

@@ -6,7 +6,10 @@ from sandbox import Status, Verdict
 
 MAX_FEEDBACK_CHARS = 1500
 
-# Severity tiers of the industrial RLHF project, from the execution outcome.
+# Severity tiers of the industrial RLHF project, from the execution outcome. The sandbox has no
+# security verdict: a runtime error whose message shows the containment refusing something is one.
+SECURITY = "security"
+SECURITY_MARKERS = ("PermissionError", "Operation not permitted", "Bad system call", "Permission denied")
 SEVERITY_BY_STATUS = {
     Status.COMPILE_ERROR: "syntax",
     Status.RUNTIME_ERROR: "runtime",
@@ -30,6 +33,9 @@ def feedback_text(verdict: Verdict) -> str:
 
 
 def severity(verdict: Verdict) -> str:
+    """The bug's tier: `security` for a security-relevant failure, else by status."""
     if verdict.passed:
         raise ValueError("a passing solution has no bug severity")
+    if verdict.status is Status.RUNTIME_ERROR and any(marker in verdict.message for marker in SECURITY_MARKERS):
+        return SECURITY
     return SEVERITY_BY_STATUS[verdict.status]

@@ -218,13 +218,24 @@ class RewardFitParams(Section):
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = Field(32, ge=1)
     codebleu_workers: int = Field(0, ge=0)  # processes computing CodeBLEU; 0: one per CPU core
-    # R(e)'s projection is fitted on S_ex: [lo, hi] spans its central `fit_coverage`, the border
-    # best separates explanations followed by correct vs wrong refinements. Fewer than
-    # `min_fit_points` of either: the paper's [0.4, 1.0] with border 0.7.
+    # R(e)'s projection. paper: [0.4, 1.0] -> [-5, 5], border 0.7 (observed on the paper's RoBERTa
+    # similarities). fitted (default: the default encoder is not the paper's, so its S_ex range is not
+    # either): on the leave-one-out S_ex, [lo, hi] spans its central `fit_coverage` and the border best
+    # separates explanations followed by correct vs wrong refinements; fewer than `min_fit_points` of
+    # either outcome: the paper's, saying so.
+    projection: Literal["paper", "fitted"] = "fitted"
     fit_coverage: float = Field(0.98, gt=0, le=1)
     min_fit_points: int = Field(10, ge=1)
-    # Severity tiers (industrial tiered rewards): tier weight scales R(r) and R(e).
-    severity_weights: dict[str, float] = {"syntax": 0.5, "runtime": 1.0, "resource": 1.25, "wrong_answer": 1.5}
+    # Severity tiers (seed 000's tiered rewards): a tier's weight scales the positive R(r) and R(e)
+    # (a fix), never a penalty. A crash, resource exhaustion or security failure outranks a wrong
+    # answer, which outranks a syntax slip. `security` comes from the execution message or reviewers.
+    severity_weights: dict[str, float] = {
+        "syntax": 0.5,
+        "wrong_answer": 1.0,
+        "runtime": 1.5,
+        "resource": 1.5,
+        "security": 2.0,
+    }
     severity_tiers: dict[str, str] = Field(  # execution status -> tier
         {status.value: tier for status, tier in SEVERITY_BY_STATUS.items()}, validate_default=True
     )
@@ -337,7 +348,12 @@ class PpoParams(Section):
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_target_modules: str | tuple[str, ...] = "all-linear"
-    severity_weighting: bool = False  # scale R(r) and R(e) by reward_fit.severity_weights of the bug's tier
+    severity_weighting: bool = True  # scale positive R(r), R(e) by reward_fit.severity_weights of the bug's tier
+    # Wrong solutions to train on: all, or only those with verified refinements (R_c^w non-empty).
+    prompts: Literal["all", "with_references"] = "all"
+    # Weight of the learned reward model's score (reward-fit's models/reward_model), added on the
+    # answer's last token; no trained model: the term is 0 and the stage says so.
+    reward_model_weight: float = Field(1.0, ge=0)
     timeout_s: float = Field(10.0, gt=0)  # sandbox budget of a refinement's tests
     checkpoint_every: int = Field(10, ge=1)  # steps between checkpoints in data/.checkpoints/ppo
     seed: int = 0

@@ -32,6 +32,7 @@ VERIFIED = VERIFY / "verified.jsonl"
 FEEDBACK = Path("data/feedback")  # review-export
 PREFERENCES = FEEDBACK / "preferences.jsonl"
 DEMONSTRATIONS = FEEDBACK / "demonstrations.jsonl"
+REVIEWED_SEVERITY = FEEDBACK / "severity.jsonl"  # the reviewers' tier of each reviewed wrong solution
 
 SFT_MODEL = Path("models/sft")
 

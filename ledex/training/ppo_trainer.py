@@ -7,6 +7,7 @@ and values are computed); build per-token rewards
     R_t = -kl_coef * KL_t                 every token, KL_t = log pi(y_t) - log pi_ref(y_t)
         + R(e)   on the explanation's last token t = |e|
         + R(r)   on the generation's last token t = T
+        + w_rm * RM(x, y)  also on t = T (ours: the learned reward model, when there is one)
 
 then GAE advantages (gamma, lambda; whitened) and returns; then `ppo_epochs` passes of
 mini-batch updates of the clipped policy loss plus alpha times the clipped value loss.
@@ -40,6 +41,8 @@ class ResponseReward:
     code: float  # R(r), placed on the response's last token
     explanation: float | None = None  # R(e); None: no explanation reward (refine-only prompt)
     explanation_end: int = 0  # characters of the response text up to the end of the explanation
+    learned: float = 0.0  # the learned reward model's weighted score, also on the last token
+    group: str = ""  # the prompt kind, for statistics by kind
     scores: dict[str, float] = field(default_factory=dict)  # components (S_cb, S_ut, ...), logged as means
 
 
@@ -151,10 +154,11 @@ def token_index(tokenizer, token_ids: Sequence[int], end_char: int) -> int:
 
 
 def place_rewards(tokenizer, rollout: Rollout, rewards: Sequence[ResponseReward]) -> list[list[tuple[int, float]]]:
-    """Each row's task rewards in token space: R(e) on the explanation's last token, R(r) on the last."""
+    """Each row's task rewards in token space: R(e) on the explanation's last token, R(r) and the
+    learned reward on the last."""
     placed = []
     for row, (reward, length) in enumerate(zip(rewards, rollout.lengths.tolist())):
-        pairs = [(length - 1, reward.code)]
+        pairs = [(length - 1, reward.code + reward.learned)]
         if reward.explanation is not None:
             token_ids = rollout.sequences[row, rollout.response_start : rollout.response_start + length].tolist()
             pairs.append((token_index(tokenizer, token_ids, reward.explanation_end), reward.explanation))

@@ -1,7 +1,8 @@
 """Figure 3 of the paper: each reward ingredient's distribution, correct vs wrong refinements.
 
 Panels (a) S_cb, (b) S_ut, (c) S_ex, (d) R(r), (e) R(e); blue bars are trajectories whose
-refinement passed every test, orange ones those that did not. Drawn with the Agg canvas, no display.
+refinement passed every test, orange ones those that did not. Also each PPO step's reward
+distributions by prompt kind. Drawn with the Agg canvas, no display.
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ledex.pipeline.records import Kind
 from ledex.training.rewards import ExplanationProjection
 
 CORRECT, WRONG = "tab:blue", "tab:orange"
 BINS = 20
+KIND_COLOURS = {Kind.REFINE.value: "tab:green", Kind.EXPLAIN_REFINE.value: "tab:purple"}
+STEP_PANELS = (
+    ("R_r", "code reward $\\mathcal{R}(r)$"),
+    ("R_e", "explanation reward $\\mathcal{R}(e)$"),
+    ("RM", "reward model"),
+)
 
 
 @dataclass(frozen=True)
@@ -74,3 +82,28 @@ def _draw(axes, panel: Panel, rows: list[dict]) -> None:
     axes.set_title(f"({panel.letter}) {panel.title}")
     axes.set_xlabel("score")
     axes.set_ylabel("trajectories")
+
+
+def plot_step_rewards(rewards, step: int) -> Figure:
+    """One PPO step's reward distributions: R(r), R(e) and the learned reward model's score (panels),
+    refine vs explain+refine answers (colours)."""
+    figure = Figure(figsize=(10, 3.2), layout="constrained")
+    for axes, (key, title) in zip(figure.subplots(1, 3), STEP_PANELS):
+        groups = {
+            kind: [r.scores[key] for r in rewards if r.group == kind and key in r.scores] for kind in KIND_COLOURS
+        }
+        values = [value for group in groups.values() for value in group]
+        if values:
+            lo, hi = (-5.0, 5.0) if key != "RM" else (min(values) - 0.05, max(values) + 0.05)
+            axes.hist(
+                list(groups.values()),
+                bins=np.linspace(lo, hi, BINS + 1),
+                color=list(KIND_COLOURS.values()),
+                label=[f"{kind} ({len(group)})" for kind, group in groups.items()],
+            )
+            axes.legend(fontsize="small")
+        else:
+            axes.text(0.5, 0.5, "none this step", ha="center", va="center", transform=axes.transAxes)
+        axes.set_title(f"{title}, step {step}")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return figure

@@ -1,11 +1,11 @@
 """The LEDEX rewards of refinement trajectories (paper 2.3, Figure 3), grouped by wrong solution w.
 
-Every refinement r of w, successful or not, gets S_cb (mean CodeBLEU against w's verified
-refinements, 0 when there are none), S_ut (its pass rate) and, for a non-empty explain+refine
-explanation, S_ex (mean cosine similarity to w's verified explanations E_c^w; none when w has no
-verified explanation). R(e)'s projection is fitted on all S_ex (the paper's when too few); each
-reward is also scaled by the weight of w's severity tier. CodeBLEU, the slow part, runs in a
-pool of spawned processes.
+Every refinement r of w, successful or not, gets S_cb (mean CodeBLEU against its references,
+leave-one-out: `ledex.training.references`; None when there is none), S_ut (its pass rate) and, for
+a non-empty explain+refine explanation, S_ex (mean cosine similarity to E_c^w less its own
+explanation; None when that is empty). R(e)'s projection is the paper's or fitted on these S_ex
+(`reward_fit.projection`); a positive reward is also scaled by the weight of w's severity tier.
+CodeBLEU, the slow part, runs in a pool of spawned processes, each (program, reference) pair once.
 """
 
 from __future__ import annotations
@@ -17,17 +17,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing import get_context
 
 import numpy as np
 
-from ledex.execution.severity import SeverityWeights
+from ledex.execution.severity import SeverityWeights, weighted
 from ledex.pipeline.config import RewardFitParams
 from ledex.pipeline.paths import EXECUTIONS
 from ledex.pipeline.records import Execution, Kind, Record, VerifiedRefinement
-from ledex.training.rewards import ExplanationProjection, code_reward, s_cb, s_ex
+from ledex.training.references import References
+from ledex.training.rewards import ExplanationProjection, code_reward, codebleu, s_cb, s_ex
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+SCORING = "leave-one-out, canonical fallback"  # in the checkpoint's fingerprint: older scores are redone
 SCORES = ("S_cb", "S_ut", "S_ex", "R_r", "R_e", "R_r_weighted", "R_e_weighted")
 
 log = logging.getLogger("ledex.reward_fit")
@@ -44,11 +47,12 @@ class TrajectoryReward(Record):
     passed: bool  # the refinement passed every test
     severity: str  # w's bug tier
     severity_weight: float
-    verified_refinements: int  # |R_c^w|; 0: S_cb is 0
-    verified_explanations: int  # |E_c^w|; 0: no S_ex
-    S_cb: float
+    reference: str  # ReferenceSource of S_cb: verified | canonical | none
+    verified_refinements: int  # |R_c^w| less this refinement
+    verified_explanations: int  # |E_c^w| less this explanation; 0: no S_ex
+    S_cb: float | None  # None: no reference at all, or no code parsed
     S_ut: float
-    S_ex: float | None  # None: refine-only, empty explanation, or no verified explanation of w
+    S_ex: float | None  # None: refine-only, empty explanation, or E_c^w (leave-one-out) empty
     R_r: float
     R_e: float | None
     R_r_weighted: float
@@ -62,16 +66,21 @@ def by_wrong_solution(records: Iterable[VerifiedRefinement]) -> dict[str, list[V
     return groups
 
 
-def code_job(group: list[VerifiedRefinement], references: list[VerifiedRefinement], language: str) -> tuple:
-    """The distinct refined programs of w (each CodeBLEU computed once), w's verified ones, the language."""
-    codes = sorted({t.code for t in group if t.code is not None})
-    return codes, [r.code for r in references], language
+def code_job(group: list[VerifiedRefinement], references: References, language: str) -> tuple:
+    """Each refinement of w with code, its leave-one-out references, and the language."""
+    items = [
+        (t.id, t.code, references.code(t.sample_id, t.problem_id, exclude=t.id).codes)
+        for t in group
+        if t.code is not None
+    ]
+    return items, language
 
 
-def code_similarities(job: tuple[list[str], list[str], str]) -> dict[str, float]:
-    """S_cb of each distinct program of one wrong solution (runs in a worker process)."""
-    codes, references, language = job
-    return {code: s_cb(code, references, language) for code in codes}
+def code_similarities(job: tuple[list, str]) -> dict[str, float]:
+    """S_cb of each refinement of one wrong solution that has a reference (runs in a worker process)."""
+    items, language = job
+    pair = lru_cache(maxsize=None)(codebleu)  # a program and a reference are compared once
+    return {trajectory: s_cb(code, refs, language, pair) for trajectory, code, refs in items if refs}
 
 
 def map_in_processes(function: Callable, jobs: list, workers: int) -> Iterator:
@@ -91,22 +100,17 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def ground_truth(references: list[VerifiedRefinement]) -> list[str]:
-    """E_c^w: the explanations followed by a correct refinement."""
-    return [r.explanation for r in references if r.kind.explains and r.explanation.strip()]
-
-
 def explained(t: VerifiedRefinement) -> bool:
     return t.kind.explains and bool(t.explanation.strip())
 
 
 def embed_explanations(
-    todo: list[str], groups: dict, references: dict, settings: RewardFitParams
+    todo: list[str], groups: dict, references: References, settings: RewardFitParams
 ) -> dict[str, np.ndarray]:
     """Embeddings of every explanation S_ex needs for the wrong solutions still to score."""
     texts = set()
     for wrong_id in todo:
-        truth = ground_truth(references.get(wrong_id, []))
+        truth = references.explanations(wrong_id)
         if truth:
             texts.update(truth)
             texts.update(t.explanation for t in groups[wrong_id] if explained(t))
@@ -119,24 +123,29 @@ def embed_explanations(
     return dict(zip(ordered, encoder.encode(ordered)))
 
 
-def score_rows(group, references, s_cb_by_code: dict[str, float], embeddings: dict[str, np.ndarray]) -> list[dict]:
-    truth = ground_truth(references)
-    truth_vectors = np.stack([embeddings[text] for text in truth]) if truth else None
-    return [
-        {
-            "id": t.id,
-            "S_cb": 0.0 if t.code is None else s_cb_by_code[t.code],
-            "S_ex": s_ex(embeddings[t.explanation], truth_vectors) if truth and explained(t) else None,
-        }
-        for t in group
-    ]
+def score_rows(
+    group, references: References, s_cb_by_id: dict[str, float], embeddings: dict[str, np.ndarray]
+) -> list[dict]:
+    """S_cb, S_ex and the reference source of each refinement of one w, all leave-one-out."""
+    rows = []
+    for t in group:
+        truth = references.explanations(t.sample_id, exclude=t.id) if explained(t) else []
+        rows.append(
+            {
+                "id": t.id,
+                "reference": references.code(t.sample_id, t.problem_id, exclude=t.id).source.value,
+                "S_cb": s_cb_by_id.get(t.id),
+                "S_ex": s_ex(embeddings[t.explanation], np.stack([embeddings[e] for e in truth])) if truth else None,
+            }
+        )
+    return rows
 
 
 def severity_tier(wrong_id: str, executions: dict[str, Execution], severity: SeverityWeights) -> str:
     if wrong_id not in executions:
         raise ValueError(f"{EXECUTIONS}: no execution of wrong solution {wrong_id}")
     try:
-        return severity.tier(executions[wrong_id].status)
+        return severity.tier_of(executions[wrong_id])
     except ValueError as err:
         raise ValueError(f"{EXECUTIONS}: {wrong_id}: {err}") from None
 
@@ -144,10 +153,13 @@ def severity_tier(wrong_id: str, executions: dict[str, Execution], severity: Sev
 def fit_projection(
     s_ex_and_outcome: list[tuple[float | None, bool]], settings: RewardFitParams
 ) -> tuple[ExplanationProjection, dict]:
-    """R(e)'s projection fitted on the scored explanations, or the paper's when too few of either outcome."""
+    """R(e)'s projection: the paper's, or (`projection: fitted`) fitted on the leave-one-out S_ex,
+    the paper's when too few of either outcome, saying why."""
     points = [(value, passed) for value, passed in s_ex_and_outcome if value is not None]
     correct = sum(passed for _, passed in points)
     counts = {"followed_by_correct": correct, "followed_by_wrong": len(points) - correct}
+    if settings.projection == "paper":
+        return ExplanationProjection(), {**_bounds(ExplanationProjection()), "source": "paper", **counts}
     if min(counts.values()) >= settings.min_fit_points:
         try:
             values, labels = zip(*points)
@@ -166,9 +178,9 @@ def _bounds(projection: ExplanationProjection) -> dict:
     return {"lo": projection.lo, "hi": projection.hi, "border": projection.border}
 
 
-def reward_row(t, scores: dict, references: list, tier: str, severity: SeverityWeights, projection) -> dict:
+def reward_row(t, scores: dict, references: References, tier: str, severity: SeverityWeights, projection) -> dict:
     weight = severity.weight(tier)
-    r_r = code_reward(scores["S_cb"], t.pass_rate)  # R(r) = 5 (S_cb + S_ut) - 5
+    r_r = code_reward(scores["S_cb"], t.pass_rate)  # R(r) = 5 (S_cb + S_ut) - 5; no reference: 10 S_ut - 5
     r_e = None if scores["S_ex"] is None else projection(scores["S_ex"])  # R(e)
     return TrajectoryReward(
         id=t.id,
@@ -178,15 +190,16 @@ def reward_row(t, scores: dict, references: list, tier: str, severity: SeverityW
         passed=t.passed,
         severity=tier,
         severity_weight=weight,
-        verified_refinements=len(references),
-        verified_explanations=len(ground_truth(references)),
+        reference=scores["reference"],
+        verified_refinements=len(references.refinements(t.sample_id, exclude=t.id)),
+        verified_explanations=len(references.explanations(t.sample_id, exclude=t.id)),
         S_cb=scores["S_cb"],
         S_ut=t.pass_rate,
         S_ex=scores["S_ex"],
         R_r=r_r,
         R_e=r_e,
-        R_r_weighted=weight * r_r,
-        R_e_weighted=None if r_e is None else weight * r_e,
+        R_r_weighted=weighted(r_r, weight),
+        R_e_weighted=None if r_e is None else weighted(r_e, weight),
     ).to_dict()
 
 
@@ -198,13 +211,22 @@ def outcome_means(rows: list[dict]) -> dict:
     return means
 
 
-def summary(trajectories: list[VerifiedRefinement], rows: list[dict], references: dict) -> dict:
-    """What the rewards look like: coverage of S_cb and S_ex, severity tiers, means by outcome."""
+def summary(trajectories: list[VerifiedRefinement], rows: list[dict], references: References) -> dict:
+    """What the rewards look like: references by source, S_cb and S_ex coverage, tiers, means by outcome."""
     scored = {row["id"]: row for row in rows}
+    wrong_ids = {row["sample_id"] for row in rows}
+    correct_s_cb = [row["S_cb"] for row in rows if row["passed"] and row["S_cb"] is not None]
     return {
         "trajectories": len(rows),
-        "wrong_solutions": len({row["sample_id"] for row in rows}),
-        "wrong_solutions_without_verified_refinement": len({row["sample_id"] for row in rows} - references.keys()),
+        "wrong_solutions": len(wrong_ids),
+        "wrong_solutions_without_verified_refinement": sum(not references.has_verified(w) for w in wrong_ids),
+        "references": {source: count for source, count in Counter(row["reference"] for row in rows).items()},
+        # leave-one-out: a correct refinement is not its own reference, so this is below 1.0
+        "correct_refinements_S_cb": {
+            "mean": round(float(np.mean(correct_s_cb)), 4) if correct_s_cb else None,
+            "max": round(max(correct_s_cb), 4) if correct_s_cb else None,
+            "scored": len(correct_s_cb),
+        },
         "explanations_scored": sum(row["S_ex"] is not None for row in rows),
         "explanations_without_ground_truth": sum(explained(t) and scored[t.id]["S_ex"] is None for t in trajectories),
         "severity": dict(Counter(row["severity"] for row in rows)),

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from ledex.execution.severity import SeverityWeights
 from ledex.pipeline.config import Params, ReviewParams, RewardFitParams
 from ledex.pipeline.jsonl import read_jsonl
-from ledex.pipeline.paths import DEMONSTRATIONS, PREFERENCES
+from ledex.pipeline.paths import DEMONSTRATIONS, PREFERENCES, REVIEWED_SEVERITY
 from review.agreement import alpha
 from review.datasets import Consensus
 from review.db import Item, Judgment, Reviewer
@@ -71,6 +72,10 @@ def test_a_cycle_exports_pairs_and_demonstrations_without_the_outlier(review_db)
     assert (demonstration["format"], demonstration["answer"]) == ("explain_refine", corrected)
     assert demonstration["prompt"][-1]["role"] == "user" and NAIVE not in demonstration["answer"]
     assert read_expert_preferences(RewardFitParams(), SEVERITY)[0].severity == "runtime"  # reward-fit reads it
+    # the reviewers' tier of the wrong solution, which reward-fit and ppo take over the pipeline's
+    assert list(read_jsonl(REVIEWED_SEVERITY)) == [{"sample_id": "P/0#s0", "severity": "runtime"}]
+    assert metrics["reviewed_tiers"] == {"runtime": 1}
+    assert SeverityWeights.from_params(RewardFitParams(), REVIEWED_SEVERITY).reviewed == {"P/0#s0": "runtime"}
 
 
 def test_the_next_cycle_batches_only_what_is_new(review_db):
@@ -94,7 +99,7 @@ def test_no_database_writes_empty_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     metrics = export_feedback(params(f"sqlite:///{tmp_path / 'absent.db'}"))
     assert metrics["batch"] is None and metrics["preferences"] == 0
-    assert PREFERENCES.read_text() == "" and DEMONSTRATIONS.read_text() == ""
+    assert PREFERENCES.read_text() == "" and DEMONSTRATIONS.read_text() == "" and REVIEWED_SEVERITY.read_text() == ""
     assert not (tmp_path / "absent.db").exists()
     assert (
         fit_reward_model(read_expert_preferences(RewardFitParams(), SEVERITY), RewardFitParams(), SEVERITY)["status"]

@@ -1,4 +1,5 @@
-"""Stage `ppo` end to end: a tiny Qwen2 that learned to fix the toy bug, the real sandbox, resumption."""
+"""Stage `ppo` end to end: a tiny Qwen2 that learned to fix the toy bug, the real sandbox, a tiny learned
+reward model trained on a preferences fixture, resumption."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ from ledex.training.online_rewards import rl_prompts
 from ledex.training.ppo_trainer import PPOTrainer
 from stages import ppo
 from tests.conftest import build_tiny_tokenizer
-from tests.ledex.training.test_ppo_rewards import EXPLANATION, FIXED_CODE, PROBLEM, PROBLEMS, VERIFIED, WRONG
+from tests.ledex.training.test_ppo_rewards import (
+    EXPLANATION,
+    FIXED_CODE,
+    PROBLEM,
+    PROBLEMS,
+    VERIFIED,
+    WRONG,
+    train_tiny_reward_model,
+)
 
 SETTINGS = {
     "method": "full",
@@ -98,17 +107,27 @@ def train_tiny_sft(directory):
 
 
 @pytest.fixture(scope="module")
+def reward_model(tmp_path_factory, tiny_qwen2_checkpoint):
+    """`reward-fit`'s output folder with a trained learned reward model."""
+    directory = tmp_path_factory.mktemp("reward-fit")
+    train_tiny_reward_model(directory, tiny_qwen2_checkpoint)
+    return directory / "models/reward_model"
+
+
+@pytest.fixture(scope="module")
 def tracking_uri(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 
-def prepare(directory, sft_checkpoint, tracking_uri, monkeypatch) -> None:
-    """The stage's inputs in `directory`, made the working directory."""
+def prepare(directory, sft_checkpoint, tracking_uri, monkeypatch, reward_model=None) -> None:
+    """The stage's inputs in `directory`, made the working directory; with `reward_model`, reward-fit's."""
     monkeypatch.chdir(directory)
     monkeypatch.delenv("LEDEX_PARENT_RUN_ID", raising=False)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
     (directory / "params.yaml").write_text(yaml.safe_dump({"ppo": SETTINGS}))
     shutil.copytree(sft_checkpoint, directory / "models/sft")
+    if reward_model is not None:
+        shutil.copytree(reward_model, directory / "models/reward_model")
     write_problems([PROBLEM])
     for path in (ppo.WRONG, ppo.VERIFIED):
         (directory / path).parent.mkdir(parents=True)
@@ -117,11 +136,11 @@ def prepare(directory, sft_checkpoint, tracking_uri, monkeypatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory, sft_checkpoint, tracking_uri):
-    """A whole run: its metrics and its published weights."""
+def uninterrupted(tmp_path_factory, sft_checkpoint, tracking_uri, reward_model):
+    """A whole run with the learned reward model: its metrics and its published weights."""
     directory = tmp_path_factory.mktemp("uninterrupted")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        prepare(directory, sft_checkpoint, tracking_uri, monkeypatch)
+        prepare(directory, sft_checkpoint, tracking_uri, monkeypatch, reward_model)
         ppo.main()
     return json.loads((directory / "metrics/ppo.json").read_text()), load_file(
         directory / "models/ppo/model.safetensors"
@@ -149,6 +168,18 @@ def test_ppo_steps_with_online_rewards_and_changes_the_policy(uninterrupted, sft
     ):
         assert name in final, name
     assert metrics["mean"]["S_ut"] > 0  # the sampled refinements ran, and passed, in the sandbox
+    # every reward term for real: S_cb against references, R(e), the learned reward model
+    assert metrics["prompt_mix"] == {
+        "by_kind": {"refine/with_references": 1, "explain_refine/with_references": 1},
+        "code_reference": {"verified": 2},
+        "severity": {"wrong_answer": 2},
+    }
+    assert metrics["reward_model"]["used"] is True and metrics["reward_model"]["weight"] == 1.0
+    assert metrics["responses"]["refine/with_S_cb"] > 0 and metrics["responses"]["explain_refine/with_R_e"] > 0
+    for kind in ("refine", "explain_refine"):
+        for name in ("S_cb", "S_ut", "R_r", "RM", "passed", "with_R_e", "with_S_cb"):
+            assert f"{kind}/{name}" in metrics["mean"], (kind, name)
+    assert "explain_refine/R_e" in metrics["mean"] and "RM" in final
     assert 0 < final["reward_fraction"] < 1 and final["entropy"] > 0
 
     sft = load_file(sft_checkpoint / "model.safetensors")
@@ -161,12 +192,14 @@ def test_ppo_steps_with_online_rewards_and_changes_the_policy(uninterrupted, sft
     client = mlflow.MlflowClient(tracking_uri)
     history = client.get_metric_history(runs.iloc[-1].run_id, "kl")
     assert sorted(m.step for m in history) == [0, 1]
+    plots = [artifact.path for artifact in client.list_artifacts(runs.iloc[-1].run_id, "ppo/rewards")]
+    assert plots == ["ppo/rewards/step_0000.png", "ppo/rewards/step_0001.png"]
 
 
 def test_a_killed_run_resumes_at_the_next_step_and_matches_an_uninterrupted_one(
-    tmp_path, sft_checkpoint, tracking_uri, monkeypatch, uninterrupted
+    tmp_path, sft_checkpoint, tracking_uri, monkeypatch, uninterrupted, reward_model
 ):
-    prepare(tmp_path, sft_checkpoint, tracking_uri, monkeypatch)
+    prepare(tmp_path, sft_checkpoint, tracking_uri, monkeypatch, reward_model)
     real_step = PPOTrainer.step
     calls = []
 
@@ -206,9 +239,21 @@ def test_changed_settings_discard_the_checkpoint_and_lora_publishes_merged_weigh
     ppo.main()
     metrics = json.loads((tmp_path / "metrics/ppo.json").read_text())
     assert metrics["resumed_from_step"] == 0 and metrics["steps"] == 1 and metrics["method"] == "lora"
+    assert metrics["reward_model"] == {"used": False, "weight": 0.0, "reason": "no models/reward_model/status.json"}
+    assert "RM" not in metrics["final"]
     published = sorted(path.name for path in (tmp_path / "models/ppo").iterdir())
     assert "adapter_config.json" not in published and "tokenizer.json" in published
     trained, sft = load_file(tmp_path / "models/ppo/model.safetensors"), load_file(sft_checkpoint / "model.safetensors")
     assert trained.keys() == sft.keys()  # merged: the base model's own weight names
     changed = [name for name in sft if not torch.equal(trained[name], sft[name])]
     assert changed and all("proj" in name for name in changed)  # only LoRA-adapted linear layers moved
+
+
+def test_with_references_leaves_out_wrong_solutions_without_verified_refinements(
+    tmp_path, sft_checkpoint, tracking_uri, monkeypatch
+):
+    prepare(tmp_path, sft_checkpoint, tracking_uri, monkeypatch)
+    write_jsonl(tmp_path / ppo.VERIFIED, [])
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"ppo": {**SETTINGS, "prompts": "with_references"}}))
+    with pytest.raises(ValueError, match="ppo.prompts=with_references: none of the 2 prompts"):
+        ppo.main()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ledex.execution.severity import SeverityWeights
+from ledex.execution.severity import SeverityWeights, weighted
 from ledex.pipeline.config import ConfigError, Params, RewardFitParams, load_params
 from ledex.pipeline.jsonl import JsonlError, read_jsonl, write_jsonl
 from ledex.pipeline.stage_io import write_problems
@@ -146,16 +146,25 @@ def test_rewards_of_every_trajectory_follow_the_paper(finished):
     rows = rewards(workdir)
     assert list(rows) == [row["id"] for row in trajectory_rows()]
 
-    # S_cb: against the verified refinements of the same wrong solution only
+    # S_cb: against the verified refinements of the same wrong solution, never the one scored
     assert rows["P/0#s0#er1"]["S_cb"] == pytest.approx(s_cb(ALMOST, [FIXED, FIXED_TOO], "python"))
     assert rows["P/0#s1#er2"]["S_cb"] == pytest.approx(s_cb(ALMOST, [FIXED, FIXED_TOO], "python"))
-    assert rows["P/0#s0#er0"]["S_cb"] > rows["P/0#s0#er1"]["S_cb"]  # a verified one includes itself
-    assert rows["P/0#s0#r1"]["S_cb"] == 0.0  # no code parsed
-    assert all(rows[i]["S_cb"] == 0.0 and rows[i]["verified_refinements"] == 0 for i in ("P/1#s0#er0", "P/1#s0#r0"))
+    assert rows["P/0#s0#er0"]["S_cb"] == pytest.approx(s_cb(FIXED, [FIXED_TOO], "python"))  # leave-one-out
+    assert rows["P/0#s0#r0"]["S_cb"] == pytest.approx(s_cb(FIXED_TOO, [FIXED], "python"))
+    assert all(rows[i]["S_cb"] < 0.9 for i in ("P/0#s0#er0", "P/0#s0#r0", "P/0#s1#er0", "P/0#s1#er1"))
+    assert rows["P/0#s0#er0"]["verified_refinements"] == 1 and rows["P/0#s0#er1"]["verified_refinements"] == 2
+    assert rows["P/0#s0#r1"]["S_cb"] is None and rows["P/0#s0#r1"]["R_r"] == -5.0  # no code parsed
+    # P/1 has no verified refinement and no canonical solution: R(r) from S_ut alone, never CodeBLEU 0
+    for i in ("P/1#s0#er0", "P/1#s0#r0"):
+        assert rows[i]["S_cb"] is None and rows[i]["reference"] == "none" and rows[i]["verified_refinements"] == 0
+        assert rows[i]["R_r"] == pytest.approx(10 * rows[i]["S_ut"] - 5)
+    assert {rows[i]["reference"] for i in rows if i.startswith("P/0")} == {"verified"}
 
-    # S_ex: only explain+refine answers of a wrong solution with verified explanations
-    assert rows["P/0#s0#er0"]["S_ex"] == pytest.approx(1.0, abs=1e-5)  # the one verified explanation is itself
+    # S_ex: explain+refine answers against E_c^w less their own explanation
+    assert rows["P/0#s0#er0"]["S_ex"] is None  # its explanation is the only verified one
     assert 0.3 < rows["P/0#s0#er1"]["S_ex"] < 0.95  # a paraphrase
+    assert rows["P/0#s1#er0"]["S_ex"] == pytest.approx(rows["P/0#s1#er1"]["S_ex"])  # each against the other
+    assert rows["P/0#s1#er0"]["S_ex"] < 0.95
     assert rows["P/0#s1#er2"]["S_ex"] < min(rows["P/0#s1#er0"]["S_ex"], rows["P/0#s1#er1"]["S_ex"]) - 0.2
     assert rows["P/1#s0#er0"]["S_ex"] is None and rows["P/0#s0#r0"]["S_ex"] is None
 
@@ -170,11 +179,13 @@ def test_rewards_of_every_trajectory_follow_the_paper(finished):
     for row in rows.values():
         assert row["R_r"] == pytest.approx(code_reward(row["S_cb"], row["S_ut"]))
         assert row["severity"] == tier[row["sample_id"]]
-        assert row["R_r_weighted"] == pytest.approx(WEIGHTS[row["severity"]] * row["R_r"])
+        assert row["R_r_weighted"] == pytest.approx(weighted(row["R_r"], WEIGHTS[row["severity"]]))
         if row["S_ex"] is not None:
             assert row["R_e"] == pytest.approx(paper(row["S_ex"]))
-            assert row["R_e_weighted"] == pytest.approx(WEIGHTS[row["severity"]] * row["R_e"])
+            assert row["R_e_weighted"] == pytest.approx(weighted(row["R_e"], WEIGHTS[row["severity"]]))
     assert rows["P/0#s0#r0"]["R_r"] == pytest.approx(5 * rows["P/0#s0#r0"]["S_cb"])  # passes: S_ut = 1
+    assert rows["P/1#s0#r0"]["R_r_weighted"] == rows["P/1#s0#r0"]["R_r"] == -5.0  # a penalty is not scaled
+    assert rows["P/0#s1#er0"]["R_r_weighted"] == pytest.approx(WEIGHTS["runtime"] * rows["P/0#s1#er0"]["R_r"])
 
 
 def test_metrics_plots_and_the_skipped_reward_model(finished):
@@ -182,7 +193,10 @@ def test_metrics_plots_and_the_skipped_reward_model(finished):
     metrics = json.loads((workdir / "metrics/reward_fit.json").read_text())
     assert metrics["trajectories"] == 9 and metrics["wrong_solutions"] == 3
     assert metrics["wrong_solutions_without_verified_refinement"] == 1
-    assert metrics["explanations_scored"] == 5 and metrics["explanations_without_ground_truth"] == 1
+    assert metrics["explanations_scored"] == 4 and metrics["explanations_without_ground_truth"] == 2
+    assert metrics["references"] == {"verified": 7, "none": 2}
+    correct = metrics["correct_refinements_S_cb"]
+    assert correct["scored"] == 4 and correct["max"] < 1.0 and correct["mean"] < 1.0  # leave-one-out
     assert metrics["by_outcome"]["correct"]["trajectories"] == 4 and metrics["by_outcome"]["correct"]["S_ut"] == 1.0
     assert metrics["by_outcome"]["correct"]["R_r"] > metrics["by_outcome"]["wrong"]["R_r"]
     assert metrics["severity"] == {"wrong_answer": 4, "syntax": 2, "runtime": 3}
@@ -290,7 +304,36 @@ def test_a_malformed_preference_file_fails_before_any_scoring(tmp_path, monkeypa
 
 
 def test_codebleu_in_worker_processes_equals_in_process():
-    jobs = [([ALMOST, FIXED], [FIXED, FIXED_TOO], "python"), ([BROKEN], [FIXED], "python"), ([FIXED_TOO], [], "python")]
+    jobs = [
+        ([("a", ALMOST, (FIXED, FIXED_TOO)), ("b", FIXED, (FIXED_TOO,))], "python"),
+        ([("c", BROKEN, (FIXED,))], "python"),
+        ([("d", FIXED_TOO, ())], "python"),
+    ]
     in_process = [code_similarities(job) for job in jobs]
     assert list(map_in_processes(code_similarities, jobs, workers=2)) == in_process
-    assert in_process[2] == {FIXED_TOO: 0.0}
+    assert in_process[0]["b"] == pytest.approx(s_cb(FIXED, [FIXED_TOO], "python"))
+    assert in_process[2] == {}  # no reference: no S_cb at all, not a CodeBLEU of 0
+
+
+def test_projection_paper_is_kept_even_when_one_could_be_fitted():
+    rng = np.random.default_rng(0)
+    points = [(v, True) for v in rng.uniform(0.72, 0.98, 30)] + [(v, False) for v in rng.uniform(0.35, 0.62, 30)]
+    projection, info = reward_fit.fit_projection(points, RewardFitParams(projection="paper", min_fit_points=30))
+    assert projection == ExplanationProjection() and info["source"] == "paper" and "reason" not in info
+
+
+def test_reviewers_tiers_override_the_pipelines(tmp_path, monkeypatch):
+    write_inputs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "data/feedback").mkdir()
+    write_jsonl(tmp_path / "data/feedback/severity.jsonl", [{"sample_id": "P/1#s0", "severity": "resource"}])
+    reward_fit.main()
+    rows = rewards(tmp_path)
+    assert rows["P/1#s0#r0"]["severity"] == "resource" and rows["P/0#s0#r0"]["severity"] == "wrong_answer"
+    metrics = json.loads((tmp_path / "metrics/reward_fit.json").read_text())
+    assert metrics["reviewed_tiers"] == 1 and metrics["severity"]["resource"] == 2
+
+    write_jsonl(tmp_path / "data/feedback/severity.jsonl", [{"sample_id": "P/1#s0", "severity": "cosmic"}])
+    with pytest.raises(JsonlError, match=r"data/feedback/severity.jsonl:1: need a 'sample_id' and a 'severity'"):
+        reward_fit.main()

@@ -1,8 +1,10 @@
-"""Online rewards of fresh answers: the real sandbox, CodeBLEU and sentence encoder."""
+"""Online rewards of fresh answers: the real sandbox, CodeBLEU and sentence encoder, and a tiny
+learned reward model trained on a preferences fixture."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +14,10 @@ from ledex.pipeline.config import RewardFitParams
 from ledex.pipeline.records import Execution, VerifiedRefinement
 from ledex.problems import Problem
 from ledex.training.embeddings import MINILM, SentenceEncoder
-from ledex.training.online_rewards import OnlineRewarder, References, read_projection, rl_prompts
+from ledex.training.learned_reward import load_learned_reward, prompt_text
+from ledex.training.online_rewards import OnlineRewarder, read_projection, rl_prompts, select_prompts
+from ledex.training.references import References
+from ledex.training.reward_model import read_preferences
 from ledex.training.rewards import ExplanationProjection
 from sandbox import Sandbox, SandboxConfig
 
@@ -58,6 +63,14 @@ VERIFIED = [
 ]
 
 
+# A second wrong solution of a problem with a canonical solution and no verified refinement, and a
+# third of a problem with neither.
+CANONICAL_PROBLEM = replace(PROBLEM, id="toy/1", canonical_solution=FIXED_CODE)
+BARE_PROBLEM = replace(PROBLEM, id="toy/2")
+ALL_PROBLEMS = {p.id: p for p in (PROBLEM, CANONICAL_PROBLEM, BARE_PROBLEM)}
+UNREFINED = [replace(WRONG[0], sample_id=f"{p.id}#s0", problem_id=p.id) for p in (CANONICAL_PROBLEM, BARE_PROBLEM)]
+
+
 @pytest.fixture(scope="module")
 def encoder():
     return SentenceEncoder(MINILM)
@@ -69,10 +82,11 @@ def sandbox():
         yield box
 
 
-def score(sandbox, encoder, answers: list[tuple[str, str]], severity=None):
-    """Rewards of (prompt kind, answer) pairs for the wrong solution WRONG[0]."""
-    prompts = {p.kind: p for p in rl_prompts(PROBLEMS, WRONG, source="wrong.jsonl")}
-    rewarder = OnlineRewarder(sandbox, References(VERIFIED, encoder), ExplanationProjection(), encoder, 5.0, severity)
+def score(sandbox, encoder, answers: list[tuple[str, str]], severity=None, wrong=WRONG[0], learned=None, weight=0.0):
+    """Rewards of (prompt kind, answer) pairs for the wrong solution `wrong`."""
+    prompts = {p.kind: p for p in rl_prompts(ALL_PROBLEMS, [wrong], source="wrong.jsonl")}
+    references = References(VERIFIED, ALL_PROBLEMS)
+    rewarder = OnlineRewarder(sandbox, references, ExplanationProjection(), encoder, 5.0, severity, learned, weight)
     return rewarder([prompts[kind] for kind, _ in answers], [answer for _, answer in answers])
 
 
@@ -117,14 +131,102 @@ def test_wrong_code_missing_code_and_missing_explanation_are_penalised(sandbox, 
     assert silent.scores["S_ut"] == 1.0 and silent.explanation == -5.0 and silent.explanation_end == 0
 
 
-def test_severity_weight_scales_both_rewards(sandbox, encoder):
-    answer = explain_refine_answer("The function returns a product, not a sum.", FIXED_CODE, "python")
-    [plain] = score(sandbox, encoder, [("explain_refine", answer)])
-    [weighted] = score(sandbox, encoder, [("explain_refine", answer)], SeverityWeights.from_params(RewardFitParams()))
-    weight = RewardFitParams().severity_weights["wrong_answer"]  # WRONG[0] failed a test
-    assert weight != 1.0
-    assert weighted.code == pytest.approx(weight * plain.code)
-    assert weighted.explanation == pytest.approx(weight * plain.explanation)
+def test_severity_weight_scales_what_a_fix_earns_not_penalties(sandbox, encoder):
+    answers = [
+        ("explain_refine", explain_refine_answer(EXPLANATION, FIXED_CODE, "python")),
+        ("explain_refine", fenced(FIXED_CODE, "python")),  # no explanation: R(e) = -5
+        ("refine", "I would change the operator."),  # no code: R(r) = -5
+    ]
+    plain_fix, plain_silent, plain_prose = score(sandbox, encoder, answers)
+    params = RewardFitParams(severity_weights={**RewardFitParams().severity_weights, "wrong_answer": 2.0})
+    fix, silent, prose = score(sandbox, encoder, answers, SeverityWeights.from_params(params))  # WRONG[0] failed
+    assert plain_fix.code > 0 and fix.code == pytest.approx(2.0 * plain_fix.code)
+    assert plain_fix.explanation > 0 and fix.explanation == pytest.approx(2.0 * plain_fix.explanation)
+    assert silent.explanation == plain_silent.explanation == -5.0  # a penalty is not scaled
+    assert prose.code == plain_prose.code == -5.0
+    assert fix.scores["R_r"] == pytest.approx(plain_fix.code)  # the metrics keep the unweighted R(r)
+
+
+def test_canonical_solution_is_the_reference_when_w_has_no_verified_one(sandbox, encoder):
+    wrong_code = fenced(WRONG_CODE, "python")
+    [canonical] = score(sandbox, encoder, [("refine", wrong_code)], wrong=UNREFINED[0])
+    [none] = score(sandbox, encoder, [("refine", wrong_code)], wrong=UNREFINED[1])
+    [verified] = score(sandbox, encoder, [("refine", wrong_code)])
+    assert canonical.scores["S_cb"] == pytest.approx(verified.scores["S_cb"])  # both against FIXED_CODE
+    assert "S_cb" not in none.scores and none.code == pytest.approx(10 * 0.5 - 5)  # ours: 10 S_ut - 5
+    [explained] = score(
+        sandbox, encoder, [("explain_refine", explain_refine_answer("x", FIXED_CODE, "python"))], wrong=UNREFINED[0]
+    )
+    assert explained.explanation is None and "R_e" not in explained.scores  # no E_c^w: no R(e)
+
+
+def test_prompt_selection_all_or_with_references():
+    prompts = rl_prompts(ALL_PROBLEMS, WRONG + UNREFINED, source="wrong.jsonl")
+    references = References(VERIFIED, ALL_PROBLEMS)
+    assert select_prompts(prompts, references, "all") == prompts
+    assert [p.wrong.sample_id for p in select_prompts(prompts, references, "with_references")] == ["toy/0#s1"] * 2
+
+
+def test_no_trained_reward_model_means_weight_zero_said_so(tmp_path):
+    learned, info = load_learned_reward(tmp_path / "reward_model", 1.0, 256)
+    assert learned is None and info["used"] is False and info["weight"] == 0.0 and "status.json" in info["reason"]
+    (tmp_path / "reward_model").mkdir()
+    (tmp_path / "reward_model/status.json").write_text(
+        json.dumps({"status": "skipped", "reason": "no preference file"})
+    )
+    assert load_learned_reward(tmp_path / "reward_model", 1.0, 256)[1]["reason"] == "no preference file"
+
+
+def train_tiny_reward_model(directory, base) -> None:
+    """`reward-fit`'s learned reward model in `directory/models/reward_model`, trained on a preferences
+    fixture: for WRONG[0]'s prompts, the fixed code beats the wrong code."""
+    from stages.reward_fit import fit_reward_model
+
+    prompts = rl_prompts(PROBLEMS, WRONG, source="wrong.jsonl")
+    rows = [
+        {
+            "prompt": prompt_text(p.messages),
+            "chosen": fenced(FIXED_CODE, "python"),
+            "rejected": fenced(WRONG_CODE, "python"),
+        }
+        for p in prompts
+    ] * 4
+    settings = RewardFitParams(
+        reward_model=str(base),
+        reward_model_batch_size=2,
+        reward_model_epochs=3,
+        reward_model_learning_rate=1e-3,
+        reward_model_max_length=512,
+        preferences=directory / "preferences.jsonl",
+        held_out_fraction=0.25,
+    )
+    settings.preferences.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    severity = SeverityWeights.from_params(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(directory)
+        assert (
+            fit_reward_model(read_preferences(settings.preferences, severity), settings, severity)["status"]
+            == "trained"
+        )
+
+
+@pytest.fixture(scope="module")
+def reward_model_dir(tmp_path_factory, tiny_qwen2_checkpoint):
+    directory = tmp_path_factory.mktemp("reward-fit")
+    train_tiny_reward_model(directory, tiny_qwen2_checkpoint)
+    return directory / "models/reward_model"
+
+
+def test_the_learned_reward_model_adds_its_weighted_score_on_the_last_token(sandbox, encoder, reward_model_dir):
+    learned, info = load_learned_reward(reward_model_dir, 0.5, 512)
+    assert info["used"] and info["weight"] == 0.5
+    answers = [("refine", fenced(FIXED_CODE, "python")), ("refine", fenced(WRONG_CODE, "python"))]
+    without = score(sandbox, encoder, answers)
+    fixed, wrong = score(sandbox, encoder, answers, learned=learned, weight=0.5)
+    assert fixed.scores["RM"] > wrong.scores["RM"]  # it learned the preferences
+    for plain, scored in zip(without, (fixed, wrong)):
+        assert scored.code == plain.code and plain.learned == 0.0
+        assert scored.learned == pytest.approx(0.5 * scored.scores["RM"]) and scored.learned != 0.0
 
 
 def test_projection_is_read_from_reward_fit_or_the_papers(tmp_path):

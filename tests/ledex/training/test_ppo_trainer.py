@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -134,6 +136,8 @@ def test_rewards_land_on_the_explanation_end_and_the_last_token_with_kl_elsewher
 
     placed = place_rewards(tokenizer, rollout, rewards)
     assert placed == [[(width - 1, 4.0), (explanation_token, -2.0)], [(len(refined) - 1, 1.5)]]
+    with_model = place_rewards(tokenizer, rollout, [replace(r, learned=0.25) for r in rewards])
+    assert with_model == [[(width - 1, 4.25), (explanation_token, -2.0)], [(len(refined) - 1, 1.75)]]
 
     torch.manual_seed(0)
     logprobs, ref_logprobs = -torch.rand(2, width), -torch.rand(2, width)
