@@ -93,6 +93,12 @@ def test_the_paper_profile_carries_the_papers_values(tmp_path):
     assert params.generation_for("explain_refine").model == "qwen2.5-coder-1.5b-instruct"
     # 2.3: RoBERTa sentence embeddings for S_ex ([21] all-roberta-large-v1)
     assert params.reward_fit.embedding_model == "sentence-transformers/all-roberta-large-v1"
+    assert params.reward_fit.projection == "paper"
+    assert (params.ppo.prompts, params.ppo.severity_weighting, params.ppo.reward_model_weight) == (
+        "with_references",
+        False,
+        0.0,
+    )
     # 3.1: SFT 2 epochs, batch 128, lr 2e-5, 500 warmup, cosine; PPO lr 2e-6, batch 64
     sft = params.sft
     assert (sft.method, sft.epochs, sft.batch_size, sft.learning_rate) == ("full", 2.0, 128, 2e-5)
