@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple, NoReturn
 
 from .reports import REPORT_FD
@@ -27,6 +27,7 @@ _CLEANUP_TIMEOUT_S = 5.0
 _EXIT_HARNESS_FAILURE = 121  # the child failed before the untrusted code started
 _PR_SET_DUMPABLE = 4
 _libc = ctypes.CDLL(None, use_errno=True)
+_SPARED: set[int] = set()  # processes kill_leftovers leaves alone
 
 
 class CleanupFailed(RuntimeError):
@@ -58,12 +59,23 @@ class Outcome(NamedTuple):
         return f"exit status {self.exit_code}"
 
 
-def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_path: str | None = None) -> Outcome:
+def run(
+    body: Callable[[], NoReturn],
+    *,
+    workdir: str,
+    limits: Limits,
+    stdin_path: str | None = None,
+    extra_fds: Mapping[int, int] | None = None,
+    dumpable: bool = True,
+) -> Outcome:
     """Run `body` in a confined child process and wait for it, at most `limits.timeout_s`.
 
     In the child, stdin reads `stdin_path` (or /dev/null), stdout and stderr are captured,
-    file descriptor `REPORT_FD` is the report channel, and all other descriptors are closed.
-    `body` must end the process itself (`os._exit` or an `exec`).
+    file descriptor `REPORT_FD` is the report channel, `extra_fds` maps further descriptor
+    numbers (above `REPORT_FD`) to descriptors of ours, and all other descriptors are closed.
+    A trusted driver runs with `dumpable=False`, so programs cannot read its memory.
+    `body` must end the process itself (`os._exit` or an `exec`). Afterwards every process
+    but ours and those `spare` named (the zygote) is killed.
     """
     pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, reports
     for stream in (sys.stdout, sys.stderr):  # the child inherits these objects: empty them
@@ -71,7 +83,7 @@ def run(body: Callable[[], NoReturn], *, workdir: str, limits: Limits, stdin_pat
     deadline = time.monotonic() + limits.timeout_s
     pid = os.fork()
     if pid == 0:
-        _start_child(body, workdir, limits, stdin_path, [write for _, write in pipes])
+        _start_child(body, workdir, limits, stdin_path, [write for _, write in pipes], extra_fds or {}, dumpable)
     for _, write in pipes:
         os.close(write)
     captured = {read: bytearray() for read, _ in pipes}
@@ -124,20 +136,32 @@ def set_dumpable(dumpable: bool) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
+def spare(pid: int) -> None:
+    """Let `pid` survive `kill_leftovers`."""
+    _SPARED.add(pid)
+
+
 def kill_leftovers() -> None:
-    """SIGKILL every process of the sandbox except this one, and reap them all."""
+    """SIGKILL every process of the sandbox except this one and the spared, and reap them all."""
     give_up = time.monotonic() + _CLEANUP_TIMEOUT_S
+    keep = {os.getpid(), *_SPARED}
     while True:
-        with contextlib.suppress(ProcessLookupError):  # nobody left to kill
-            os.kill(-1, signal.SIGKILL)
-        try:
+        others = [pid for pid in _sandbox_pids() if pid not in keep]
+        for pid in others:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
-        except ChildProcessError:
-            return  # no process left but us
+        if not others:
+            return
         if time.monotonic() > give_up:
             raise CleanupFailed("processes survived SIGKILL")
         time.sleep(0.001)
+
+
+def _sandbox_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
 def _read_into(fd: int, captured: dict[int, bytearray], open_fds: set[int]) -> None:
@@ -148,17 +172,19 @@ def _read_into(fd: int, captured: dict[int, bytearray], open_fds: set[int]) -> N
         open_fds.discard(fd)
 
 
-def _start_child(body, workdir, limits, stdin_path, write_fds) -> NoReturn:
+def _start_child(body, workdir, limits, stdin_path, write_fds, extra_fds, dumpable) -> NoReturn:
     try:
-        set_dumpable(True)  # the fork server is not; the program may read its own /proc files
+        set_dumpable(dumpable)  # the fork server is not; a program may read its own /proc files
         signal.signal(signal.SIGINT, signal.default_int_handler)  # the fork server ignores it
         os.setsid()
         stdin = os.open(stdin_path or "/dev/null", os.O_RDONLY)
-        for source, target in zip([stdin, *write_fds], (0, 1, 2, REPORT_FD), strict=True):
+        targets = {0: stdin, **dict(zip((1, 2, REPORT_FD), write_fds, strict=True)), **extra_fds}
+        moved = {target: os.dup(source) for target, source in targets.items()}  # no source is overwritten
+        for target, source in moved.items():
             os.dup2(source, target)
-        os.closerange(REPORT_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        os.closerange(max(targets) + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         os.chdir(workdir)
-        _set_rlimits(limits)
+        set_rlimits(limits)
         body()
     except BaseException:
         traceback.print_exc()
@@ -166,7 +192,7 @@ def _start_child(body, workdir, limits, stdin_path, write_fds) -> NoReturn:
         os._exit(_EXIT_HARNESS_FAILURE)
 
 
-def _set_rlimits(limits: Limits) -> None:
+def set_rlimits(limits: Limits) -> None:
     cpu_s = math.ceil(limits.timeout_s) + 1
     caps = {
         resource.RLIMIT_CPU: (cpu_s, cpu_s + 1),

@@ -1,0 +1,127 @@
+"""The driver's side of a Python program process: start it, load the program, call into it.
+
+Everything the driver gets back is decoded plain data, a `Handle`, or an exception of the
+driver's own classes, so no object of the program ever runs code in the driver.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import select
+import time
+from collections.abc import Sequence
+
+from . import plain_data, protocol, zygote
+
+_WAIT_FOR_EXIT_S = 0.5  # how long the driver waits for the program to flush its output at the end
+
+
+class ProgramEnded(RuntimeError):
+    """The program's process ended, or stopped answering sensibly, during a call."""
+
+
+class ProgramProcess:
+    """An untrusted program process started from the zygote, with a call channel to it."""
+
+    def __init__(self, zygote_fd: int, stdio: Sequence[int]) -> None:
+        calls_read, self._calls = os.pipe()
+        self._replies, replies_write = os.pipe()
+        try:
+            zygote.spawn(zygote_fd, [*stdio, calls_read, replies_write])
+        finally:
+            os.close(calls_read)
+            os.close(replies_write)
+
+    def start(self, job: dict) -> dict:
+        """Send the job (see `program_process.serve`); the program's first answer."""
+        protocol.write_message(self._calls, job)
+        return self.receive()
+
+    def receive(self) -> dict:
+        try:
+            reply = protocol.read_message(self._replies)
+        except (ValueError, RecursionError) as error:
+            raise ProgramEnded(f"the program's process sent a malformed reply ({type(error).__name__})") from None
+        if type(reply) is not dict:
+            raise ProgramEnded("the program's process ended during the call")
+        return reply
+
+    def call(self, target: dict, args: tuple, kwargs: dict) -> object:
+        try:
+            arguments = plain_data.encode((list(args), kwargs))
+        except plain_data.NotPlainData as error:
+            raise TypeError(f"a test passed an argument the program's process cannot receive: {error}") from None
+        try:
+            protocol.write_message(self._calls, {**target, "arguments": arguments})
+        except OSError:
+            raise ProgramEnded("the program's process ended before the call") from None
+        reply = self.receive()
+        if "value" in reply and type(reply["value"]) is str:
+            try:
+                return plain_data.decode(reply["value"])
+            except (ValueError, RecursionError, MemoryError):
+                raise ProgramEnded("the program's process returned malformed data") from None
+        raise _rebuilt_exception(reply)
+
+    def finish(self) -> None:
+        """End the call channel and give the program a moment to flush its output and exit."""
+        os.close(self._calls)
+        deadline = time.monotonic() + _WAIT_FOR_EXIT_S
+        while (remaining := deadline - time.monotonic()) > 0 and select.select([self._replies], [], [], remaining)[0]:
+            if not os.read(self._replies, 1 << 16):
+                break
+
+
+class RemoteFunction:
+    """What tests call in place of a function the program defines."""
+
+    __slots__ = ("_process", "_target", "__name__")
+
+    def __init__(self, process: ProgramProcess, target: dict, name: str) -> None:
+        self._process = process
+        self._target = target
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs) -> object:
+        return self._process.call(self._target, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<function {self.__name__} of the program>"
+
+
+def exported_names(process: ProgramProcess, exports: object) -> dict:
+    """The driver's bindings for the names the program defined: functions and handles as
+    proxies, plain data as copies. Names of builtins and dunder names are left out, so a
+    program cannot shadow what the tests use."""
+    if type(exports) is not dict:
+        raise ProgramEnded("the program's process sent malformed names")
+    bound = {}
+    for name, export in exports.items():
+        if type(name) is not str or name.startswith("__") or hasattr(builtins, name):
+            continue
+        if type(export) is not list or len(export) != 2 or type(export[0]) is not bool or type(export[1]) is not str:
+            raise ProgramEnded("the program's process sent malformed names")
+        value = plain_data.decode(export[1])
+        if export[0] and type(value) is plain_data.Handle:
+            bound[name] = RemoteFunction(process, {"name": name}, name)
+        else:
+            bound[name] = value
+    return bound
+
+
+def _rebuilt_exception(reply: dict) -> BaseException:
+    """The driver's own exception for one the program raised: the builtin class of the same
+    name if the program raised a builtin one, else ProgramEnded's base, RuntimeError."""
+    name, message = str(reply.get("raised", "Exception")), str(reply.get("message", ""))
+    kind = getattr(builtins, name, None) if reply.get("builtin") is True else None
+    if not (isinstance(kind, type) and issubclass(kind, BaseException)) or kind in (SystemExit, KeyboardInterrupt):
+        kind = RuntimeError
+        message = f"{name}: {message}"
+    try:
+        error = kind(message)
+    except Exception:
+        error = RuntimeError(f"{name}: {message}")
+    error.add_note(str(reply.get("traceback", "")).rstrip())
+    error.raised_by_program = True
+    return error

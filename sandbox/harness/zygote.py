@@ -1,0 +1,83 @@
+"""A clean process that forks the processes untrusted Python programs run in.
+
+The fork server starts it before reading any job, so it never holds a program, a test, a
+nonce or any other job's data; each program process is forked from it and reads its own
+job only afterwards. It is not dumpable (inherited from the fork server), so programs cannot
+read its memory; it ignores every signal it can. If a program kills it, the fork server sees
+that after the job and retires the worker (see `jobs.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import select
+import signal
+import socket
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import program_process, supervisor
+
+_MAX_FDS = 8
+
+
+class Zygote:
+    """The fork server's handle on its zygote."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _serve(theirs)
+        theirs.close()
+        self.pid = pid
+        supervisor.spare(pid)
+        self.fd = ours.detach()
+        os.set_inheritable(self.fd, False)
+        self._pidfd = os.pidfd_open(pid)
+
+    def alive(self) -> bool:
+        """Whether it still runs; a stopped zygote (SIGSTOP from a program) is continued."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGCONT)
+        return not select.select([self._pidfd], [], [], 0)[0]
+
+
+def spawn(zygote_fd: int, fds: Sequence[int]) -> int:
+    """Ask the zygote for a program process (see `program_process.serve` for `fds`); its pid.
+    Raises OSError when the zygote is gone."""
+    channel = socket.socket(fileno=os.dup(zygote_fd))
+    try:
+        socket.send_fds(channel, [b"spawn"], list(fds))
+        answer = channel.recv(32)
+    finally:
+        channel.close()
+    if not answer:
+        raise OSError("the zygote is gone")
+    return int(answer)
+
+
+def _serve(channel: socket.socket) -> NoReturn:
+    try:
+        keep = channel.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        for number in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(number, signal.SIG_IGN)  # SIGCHLD ignored: the kernel reaps children
+        while True:
+            message, fds, _, _ = socket.recv_fds(channel, 16, _MAX_FDS)
+            if not message:
+                break
+            pid = os.fork()
+            if pid == 0:
+                channel.close()
+                program_process.serve(fds)
+            for fd in fds:
+                os.close(fd)
+            channel.send(str(pid).encode())
+    finally:
+        os._exit(0)
