@@ -4,8 +4,10 @@ A value is plain data when its exact type (not a subclass) is None, bool, int, f
 complex, str, bytes, list, tuple, dict, set or frozenset, and everything it contains is
 plain data. `encode` turns such a value into JSON text of tagged lists; `decode` rebuilds
 it from the driver's own built-in types, so nothing the program defined survives the trip.
-Any other value crosses as a `Handle`: an opaque reference the driver may pass back to the
-program, and that fails every other use (comparison, truth test, hashing, iteration).
+An exact Counter, OrderedDict or defaultdict crosses as the plain dict it holds. Any other
+value crosses as a `Handle`: an opaque reference the driver may pass back to the program,
+that fails every other use (comparison, hashing, iteration, arithmetic) except a truth test,
+which gives the truth value the program's process computed (as returning a bool would).
 
     >>> decode(encode({"a": (1, 2.5, None)}))
     {'a': (1, 2.5, None)}
@@ -13,13 +15,16 @@ program, and that fails every other use (comparison, truth test, hashing, iterat
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 
 MAX_DEPTH = 100  # deeper values are not plain data (and would exhaust the decoder's stack)
 _SCALARS = {type(None): "N", bool: "B", int: "I", str: "S"}
+_PLAIN_PAYLOADS = {("N", type(None)), ("B", bool), ("I", int), ("S", str)}
 _CONTAINERS = {list: "L", tuple: "T", set: "E", frozenset: "Z"}
 _BUILD = {"L": list, "T": tuple, "E": set, "Z": frozenset}
+_DICTS = (dict, collections.Counter, collections.OrderedDict, collections.defaultdict)
 
 
 class NotPlainData(TypeError):
@@ -29,16 +34,22 @@ class NotPlainData(TypeError):
 class Handle:
     """A reference to a value that stays in the program's process (see the module docstring)."""
 
-    __slots__ = ("index", "type_name")
+    __slots__ = ("index", "truth", "type_name")
 
-    def __init__(self, index: int, type_name: str) -> None:
+    def __init__(self, index: int, type_name: str, truth: bool | None = None) -> None:
         self.index = index
         self.type_name = type_name
+        self.truth = truth
 
     def _refuse(self, *args, **kwargs):
         raise NotPlainData(f"the program returned a value of type {self.type_name}, which is not plain data")
 
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __len__ = __iter__ = __hash__ = _refuse
+    def __bool__(self) -> bool:
+        if self.truth is None:
+            self._refuse()
+        return self.truth
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __len__ = __iter__ = __hash__ = _refuse
     __contains__ = __getitem__ = __add__ = __sub__ = __mul__ = __abs__ = __neg__ = __index__ = __int__ = _refuse
     __float__ = __str__ = _refuse
 
@@ -54,7 +65,7 @@ def encode(value: object, handle_of=None) -> str:
     except NotPlainData:
         if handle_of is None:
             raise
-        return json.dumps(["H", handle_of(value), _type_name(value)])
+        return json.dumps(["H", handle_of(value), _type_name(value), _truth(value)])
 
 
 def decode(text: str | bytes) -> object:
@@ -76,20 +87,18 @@ def _tagged(value: object, depth: int) -> object:
         return ["Y", value.hex()]
     if kind in _CONTAINERS:
         return [_CONTAINERS[kind], [_tagged(item, depth + 1) for item in value]]
-    if kind is dict:
+    if kind in _DICTS:
         return ["D", [[_tagged(key, depth + 1), _tagged(item, depth + 1)] for key, item in value.items()]]
     if kind is Handle:
-        return ["H", value.index, value.type_name]
+        return ["H", value.index, value.type_name, value.truth]
     raise NotPlainData(f"a value of type {_type_name(value)} is not plain data")
 
 
 def _untagged(node: object, depth: int) -> object:
-    if type(node) is not list or len(node) not in (2, 3) or depth > MAX_DEPTH:
+    if type(node) is not list or len(node) not in (2, 4) or depth > MAX_DEPTH:
         raise ValueError("malformed plain data")
     tag, payload = node[0], node[1]
-    if tag == "N" and payload is None or tag == "B" and type(payload) is bool or tag == "S" and type(payload) is str:
-        return payload
-    if tag == "I" and type(payload) is int:
+    if (tag, type(payload)) in _PLAIN_PAYLOADS:
         return payload
     if tag == "F" and type(payload) in (float, int, str):
         return float(payload)
@@ -104,9 +113,17 @@ def _untagged(node: object, depth: int) -> object:
         if len(pairs) != len(payload):
             raise ValueError("malformed plain data")
         return {_untagged(key, depth + 1): _untagged(item, depth + 1) for key, item in pairs}
-    if tag == "H" and type(payload) is int and len(node) == 3 and type(node[2]) is str:
-        return Handle(payload, node[2])
+    if tag == "H" and type(payload) is int and len(node) == 4 and type(node[2]) is str:
+        if node[3] is None or type(node[3]) is bool:
+            return Handle(payload, node[2], node[3])
     raise ValueError("malformed plain data")
+
+
+def _truth(value: object) -> bool | None:
+    try:
+        return bool(value)
+    except Exception:
+        return None
 
 
 def _type_name(value: object) -> str:

@@ -146,11 +146,10 @@ def run_as_main(program: str) -> int:
 
 
 def describe(error: BaseException) -> str:
-    """The error with its traceback, from the program's first frame on."""
-    frames = error.__traceback__
-    while frames is not None and frames.tb_frame.f_code.co_filename.startswith("<harness>/"):
-        frames = frames.tb_next
-    return "".join(traceback.format_exception(type(error), error, frames))
+    """The error with its traceback, less the harness's own frames."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith("<harness>/")]
+    lines = traceback.format_exception_only(type(error), error)
+    return "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames), *lines] if frames else lines)
 
 
 def _finish(message: dict | None) -> NoReturn:
