@@ -19,7 +19,7 @@ from typing import NoReturn
 from . import ipc_cleanup, native, python_harness, scoring, supervisor
 from .program_process import PROGRAM_FILE
 from .protocol import test_names
-from .reports import completion_line, parse_reports
+from .reports import parse_reports
 from .text import decode_output, truncate
 from .zygote import Zygote
 
@@ -97,8 +97,10 @@ def _python_compile_error(program: str) -> str:
 
 def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict:
     io = bool(request["io_cases"])
-    completion = None if io else completion_line(nonce)
-    build = native.build(request, settings["toolchains"], settings["compile_memory_mb"], completion)
+    try:
+        build = native.build(request, settings["toolchains"], settings["compile_memory_mb"])
+    except native.NoTestDriver as error:
+        return _compile_error(names, str(error))
     for name, content in build.files.items():
         with open(os.path.join(WORKDIR, name), "w", encoding="utf-8") as file:
             file.write(content)

@@ -36,11 +36,6 @@ def reporter(nonce: str, fd: int = REPORT_FD) -> Reporter:
     return report
 
 
-def completion_line(nonce: str) -> str:
-    """The `complete` line, for harnesses written in other languages."""
-    return f"{nonce} complete 0 - -\n"
-
-
 class Reports(NamedTuple):
     complete: bool
     program_error: tuple[str, str] | None  # (status, message)
