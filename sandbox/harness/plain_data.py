@@ -2,14 +2,14 @@
 
 A value is plain data when its exact type (not a subclass) is None, bool, int, float,
 complex, str, bytes, list, tuple, dict, set or frozenset, and everything it contains is
-plain data. `encode` turns such a value into JSON text of tagged lists; `decode` rebuilds
-it from the driver's own built-in types, so nothing the program defined survives the trip.
+plain data. `encode` turns such a value into a tree JSON can carry (containers as lists
+led by a tag); `decode` rebuilds it from the driver's own built-in types, so nothing the program defined survives the trip.
 An exact Counter, OrderedDict or defaultdict crosses as the plain dict it holds. Any other
 value crosses as a `Handle`: an opaque reference the driver may pass back to the program,
 that fails every other use (comparison, hashing, iteration, arithmetic) except a truth test,
 which gives the truth value the program's process computed (as returning a bool would).
 
-    >>> decode(encode({"a": (1, 2.5, None)}))
+    >>> decode(json.loads(json.dumps(encode({"a": (1, 2.5, None)}))))
     {'a': (1, 2.5, None)}
 """
 
@@ -20,8 +20,8 @@ import json
 import math
 
 MAX_DEPTH = 100  # deeper values are not plain data (and would exhaust the decoder's stack)
-_SCALARS = {type(None): "N", bool: "B", int: "I", str: "S"}
-_PLAIN_PAYLOADS = {("N", type(None)), ("B", bool), ("I", int), ("S", str)}
+_JSON_SCALARS = frozenset({type(None), bool, int, str})
+_FROM_TEXT = {"F": float, "Y": bytes.fromhex, "C": complex}
 _CONTAINERS = {list: "L", tuple: "T", set: "E", frozenset: "Z"}
 _BUILD = {"L": list, "T": tuple, "E": set, "Z": frozenset}
 _DICTS = (dict, collections.Counter, collections.OrderedDict, collections.defaultdict)
@@ -57,65 +57,64 @@ class Handle:
         return f"<{self.type_name} object in the program's process>"
 
 
-def encode(value: object, handle_of=None) -> str:
-    """JSON text for `value`. A value that is not plain data is encoded as a handle when
-    `handle_of(value) -> int` is given (the program's side), else raises NotPlainData."""
+def encode(value: object, handle_of=None) -> object:
+    """A JSON-serialisable tree for `value`. A value that is not plain data is encoded as a
+    handle when `handle_of(value) -> int` is given (the program's side), else raises NotPlainData."""
     try:
-        return json.dumps(_tagged(value, 0))
+        return _tagged(value, 0)
     except NotPlainData:
         if handle_of is None:
             raise
-        return json.dumps(["H", handle_of(value), _type_name(value), _truth(value)])
+        return ["H", handle_of(value), _type_name(value), _truth(value)]
 
 
-def decode(text: str | bytes) -> object:
-    """The value `encode` produced (raises ValueError on malformed text)."""
-    return _untagged(json.loads(text), 0)
+def decode(tree: object) -> object:
+    """The value `encode` produced, from the driver's own types (raises ValueError if malformed)."""
+    return _untagged(tree, 0)
 
 
 def _tagged(value: object, depth: int) -> object:
+    """JSON's own scalars stand for themselves; every other value is a list led by a tag."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else ["F", repr(value)]
     if depth > MAX_DEPTH:
         raise NotPlainData("the value is nested too deeply")
-    kind = type(value)
-    if kind in _SCALARS:
-        return [_SCALARS[kind], value]
-    if kind is float:
-        return ["F", value if math.isfinite(value) else repr(value)]
-    if kind is complex:
-        return ["C", repr(value)]
+    if kind in _CONTAINERS:
+        return [_CONTAINERS[kind], *[_tagged(item, depth + 1) for item in value]]
+    if kind in _DICTS:
+        tree = ["D"]
+        for key, item in value.items():
+            tree += (_tagged(key, depth + 1), _tagged(item, depth + 1))
+        return tree
     if kind is bytes:
         return ["Y", value.hex()]
-    if kind in _CONTAINERS:
-        return [_CONTAINERS[kind], [_tagged(item, depth + 1) for item in value]]
-    if kind in _DICTS:
-        return ["D", [[_tagged(key, depth + 1), _tagged(item, depth + 1)] for key, item in value.items()]]
+    if kind is complex:
+        return ["C", repr(value)]
     if kind is Handle:
         return ["H", value.index, value.type_name, value.truth]
     raise NotPlainData(f"a value of type {_type_name(value)} is not plain data")
 
 
-def _untagged(node: object, depth: int) -> object:
-    if type(node) is not list or len(node) not in (2, 4) or depth > MAX_DEPTH:
+def _untagged(tree: object, depth: int) -> object:
+    kind = type(tree)
+    if kind in _JSON_SCALARS or kind is float:
+        return tree
+    if kind is not list or not tree or depth > MAX_DEPTH:
         raise ValueError("malformed plain data")
-    tag, payload = node[0], node[1]
-    if (tag, type(payload)) in _PLAIN_PAYLOADS:
-        return payload
-    if tag == "F" and type(payload) in (float, int, str):
-        return float(payload)
-    if tag == "C" and type(payload) is str:
-        return complex(payload)
-    if tag == "Y" and type(payload) is str:
-        return bytes.fromhex(payload)
-    if tag in _BUILD and type(payload) is list:
-        return _BUILD[tag](_untagged(item, depth + 1) for item in payload)
-    if tag == "D" and type(payload) is list:
-        pairs = [item for item in payload if type(item) is list and len(item) == 2]
-        if len(pairs) != len(payload):
-            raise ValueError("malformed plain data")
-        return {_untagged(key, depth + 1): _untagged(item, depth + 1) for key, item in pairs}
-    if tag == "H" and type(payload) is int and len(node) == 4 and type(node[2]) is str:
-        if node[3] is None or type(node[3]) is bool:
-            return Handle(payload, node[2], node[3])
+    tag = tree[0]
+    if tag in _BUILD:
+        return _BUILD[tag](_untagged(item, depth + 1) for item in tree[1:])
+    if tag == "D" and len(tree) % 2 == 1:
+        items = [_untagged(item, depth + 1) for item in tree[1:]]
+        return dict(zip(items[::2], items[1::2]))
+    if len(tree) == 2 and type(tree[1]) is str and tag in _FROM_TEXT:
+        return _FROM_TEXT[tag](tree[1])
+    if tag == "H" and len(tree) == 4 and type(tree[1]) is int and type(tree[2]) is str:
+        if tree[3] is None or type(tree[3]) is bool:
+            return Handle(tree[1], tree[2], tree[3])
     raise ValueError("malformed plain data")
 
 

@@ -53,12 +53,8 @@ def _take_descriptors(fds: Sequence[int]) -> None:
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     os.closerange(len(fds), resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-    for number in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:
-        with contextlib.suppress(OSError, ValueError):
-            signal.signal(number, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for number in (signal.SIGPIPE, signal.SIGXFSZ):  # as Python starts
-        signal.signal(number, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the fork server ignores it
 
 
 def _serve_calls(program: str) -> NoReturn:
@@ -92,6 +88,8 @@ def _answer(call: dict, namespace: dict, handles: list, handle_of) -> dict:
     try:
         target = namespace[call["name"]] if "name" in call else handles[call["handle"]]
         args, kwargs = _resolved(plain_data.decode(call["arguments"]), handles)
+        if type(args) is not list or type(kwargs) is not dict:
+            raise TypeError("malformed call")
         return {"value": plain_data.encode(target(*args, **kwargs), handle_of)}
     except BaseException as error:
         try:

@@ -86,7 +86,6 @@ def run_tests(job: dict, prepared: PreparedTests, nonce: str, program_job: dict,
         else:
             report("test", index, *_run(_define(test, namespace), helpers))
     report("complete")
-    process.finish()
     os._exit(0)
 
 

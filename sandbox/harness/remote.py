@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import builtins
 import os
-import select
-import time
 from collections.abc import Sequence
 
 from . import plain_data, protocol, zygote
-
-_WAIT_FOR_EXIT_S = 0.5  # how long the driver waits for the program to flush its output at the end
-
 
 class ProgramEnded(RuntimeError):
     """The program's process ended, or stopped answering sensibly, during a call."""
@@ -57,20 +52,13 @@ class ProgramProcess:
         except OSError:
             raise ProgramEnded("the program's process ended before the call") from None
         reply = self.receive()
-        if "value" in reply and type(reply["value"]) is str:
+        if "value" in reply:
             try:
                 return plain_data.decode(reply["value"])
             except (ValueError, RecursionError, MemoryError):
                 raise ProgramEnded("the program's process returned malformed data") from None
         raise _rebuilt_exception(reply)
 
-    def finish(self) -> None:
-        """End the call channel and give the program a moment to flush its output and exit."""
-        os.close(self._calls)
-        deadline = time.monotonic() + _WAIT_FOR_EXIT_S
-        while (remaining := deadline - time.monotonic()) > 0 and select.select([self._replies], [], [], remaining)[0]:
-            if not os.read(self._replies, 1 << 16):
-                break
 
 
 class RemoteFunction:
@@ -100,9 +88,12 @@ def exported_names(process: ProgramProcess, exports: object) -> dict:
     for name, export in exports.items():
         if type(name) is not str or name.startswith("__") or hasattr(builtins, name):
             continue
-        if type(export) is not list or len(export) != 2 or type(export[0]) is not bool or type(export[1]) is not str:
+        if type(export) is not list or len(export) != 2 or type(export[0]) is not bool:
             raise ProgramEnded("the program's process sent malformed names")
-        value = plain_data.decode(export[1])
+        try:
+            value = plain_data.decode(export[1])
+        except (ValueError, RecursionError):
+            raise ProgramEnded("the program's process sent malformed names") from None
         if export[0] and type(value) is plain_data.Handle:
             bound[name] = RemoteFunction(process, {"name": name}, name)
         else:

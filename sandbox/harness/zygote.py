@@ -3,7 +3,7 @@
 The fork server starts it before reading any job, so it never holds a program, a test, a
 nonce or any other job's data; each program process is forked from it and reads its own
 job only afterwards. It is not dumpable (inherited from the fork server), so programs cannot
-read its memory; it ignores every signal it can. If a program kills it, the fork server sees
+read its memory. If a program kills it, the fork server sees
 that after the job and retires the worker (see `jobs.py`).
 """
 
@@ -65,9 +65,7 @@ def _serve(channel: socket.socket) -> NoReturn:
         keep = channel.fileno()
         os.closerange(3, keep)
         os.closerange(keep + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-        for number in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:
-            with contextlib.suppress(OSError, ValueError):
-                signal.signal(number, signal.SIG_IGN)  # SIGCHLD ignored: the kernel reaps children
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps its children
         while True:
             message, fds, _, _ = socket.recv_fds(channel, 16, _MAX_FDS)
             if not message:
