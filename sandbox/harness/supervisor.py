@@ -27,7 +27,7 @@ _CLEANUP_TIMEOUT_S = 5.0
 _EXIT_HARNESS_FAILURE = 121  # the child failed before the untrusted code started
 _PR_SET_DUMPABLE = 4
 _libc = ctypes.CDLL(None, use_errno=True)
-_SPARED: set[int] = set()  # processes kill_leftovers leaves alone
+_SPARED_SESSIONS: set[int] = set()  # sessions kill_leftovers leaves alone
 
 
 class CleanupFailed(RuntimeError):
@@ -136,20 +136,18 @@ def set_dumpable(dumpable: bool) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
-def spare(pid: int) -> None:
-    """Let `pid` survive `kill_leftovers`."""
-    _SPARED.add(pid)
+def spare_session(session: int) -> None:
+    """Let the processes of `session` (the zygote's) survive `kill_leftovers`; no program can
+    join a session it is not in."""
+    _SPARED_SESSIONS.add(session)
 
 
 def kill_leftovers() -> None:
-    """SIGKILL every process of the sandbox except this one and the spared, and reap them all."""
+    """SIGKILL every process of the sandbox except this one and spared sessions' and wait
+    until they are gone (reaping our children)."""
     give_up = time.monotonic() + _CLEANUP_TIMEOUT_S
-    keep = {os.getpid(), *_SPARED}
     while True:
-        others = [pid for pid in _sandbox_pids() if pid not in keep]
-        for pid in others:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        others = _killed_others()
         with contextlib.suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
@@ -157,11 +155,39 @@ def kill_leftovers() -> None:
             return
         if time.monotonic() > give_up:
             raise CleanupFailed("processes survived SIGKILL")
-        time.sleep(0.001)
+        _wait_for_exits(others, give_up)
 
 
-def _sandbox_pids() -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+def _killed_others() -> list[int]:
+    own, others = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == own:
+            continue
+        try:
+            if os.getsid(int(name)) in _SPARED_SESSIONS:
+                continue
+            os.kill(int(name), signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        others.append(int(name))
+    return others
+
+
+def _wait_for_exits(pids: list[int], give_up: float) -> None:
+    """Block until the processes `pids` have exited (zombies count), at most until `give_up`."""
+    pidfds = []
+    try:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                pidfds.append(os.pidfd_open(pid))
+        while pidfds and (remaining := give_up - time.monotonic()) > 0:
+            ready = set(select.select(pidfds, [], [], remaining)[0])
+            for fd in ready:
+                os.close(fd)
+            pidfds = [fd for fd in pidfds if fd not in ready]
+    finally:
+        for fd in pidfds:
+            os.close(fd)
 
 
 def _read_into(fd: int, captured: dict[int, bytearray], open_fds: set[int]) -> None:

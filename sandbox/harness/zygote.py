@@ -34,7 +34,7 @@ class Zygote:
             _serve(theirs)
         theirs.close()
         self.pid = pid
-        supervisor.spare(pid)
+        supervisor.spare_session(pid)  # the zygote leads its session; only it and its spare child are in it
         self.fd = ours.detach()
         os.set_inheritable(self.fd, False)
         self._pidfd = os.pidfd_open(pid)
@@ -46,36 +46,43 @@ class Zygote:
         return not select.select([self._pidfd], [], [], 0)[0]
 
 
-def spawn(zygote_fd: int, fds: Sequence[int]) -> int:
-    """Ask the zygote for a program process (see `program_process.serve` for `fds`); its pid.
-    Raises OSError when the zygote is gone."""
+def spawn(zygote_fd: int, fds: Sequence[int]) -> None:
+    """Hand `fds` (see `program_process.serve`) to the zygote's spare child, which becomes the
+    program process. Raises OSError when the zygote is gone."""
     channel = socket.socket(fileno=os.dup(zygote_fd))
     try:
         socket.send_fds(channel, [b"spawn"], list(fds))
-        answer = channel.recv(32)
     finally:
         channel.close()
-    if not answer:
-        raise OSError("the zygote is gone")
-    return int(answer)
 
 
 def _serve(channel: socket.socket) -> NoReturn:
+    """Keep one child forked ahead, waiting for a request; fork the next once it took one (or died)."""
     try:
+        os.setsid()
         keep = channel.fileno()
         os.closerange(3, keep)
         os.closerange(keep + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps its children
         while True:
-            message, fds, _, _ = socket.recv_fds(channel, 16, _MAX_FDS)
-            if not message:
-                break
-            pid = os.fork()
-            if pid == 0:
-                channel.close()
-                program_process.serve(fds)
-            for fd in fds:
-                os.close(fd)
-            channel.send(str(pid).encode())
+            taken, took = os.pipe()
+            if os.fork() == 0:
+                os.close(taken)
+                _wait_for_request(channel, took)
+            os.close(took)
+            os.read(taken, 1)  # end of file: the child took a request, or died
+            os.close(taken)
     finally:
         os._exit(0)
+
+
+def _wait_for_request(channel: socket.socket, took: int) -> NoReturn:
+    try:
+        message, fds, _, _ = socket.recv_fds(channel, 16, _MAX_FDS)
+        channel.close()
+        os.close(took)
+    except BaseException:
+        os._exit(0)
+    if not message:
+        os._exit(0)
+    program_process.serve(fds)

@@ -96,7 +96,7 @@ def test_a_fork_bomb_is_bounded(lone_sandbox, still_scores_right):
     verdict = lone_sandbox.run(Job("python", bomb, test_cases=("assert True",), timeout_s=2.0))
     assert not verdict.passed and verdict.status is Status.TIMEOUT
     assert time.monotonic() - start < 10
-    probe(lone_sandbox, "import os\nresult = len([pid for pid in os.listdir('/proc') if pid.isdigit()])", "4")
+    probe(lone_sandbox, "import os\nresult = len([pid for pid in os.listdir('/proc') if pid.isdigit()])", "5")
     still_scores_right(lone_sandbox)
 
 
@@ -135,7 +135,7 @@ def test_leftover_processes_and_files_do_not_survive_the_job(lone_sandbox):
         "processes = [pid for pid in os.listdir('/proc') if pid.isdigit()]\n"
         "result = (len(processes), os.path.exists('/tmp/left.txt'), os.path.exists('/dev/shm/left.txt'))\n"
     )
-    probe(lone_sandbox, check, "(4, False, False)")  # the fork server, the zygote, the driver, the program
+    probe(lone_sandbox, check, "(5, False, False)")  # fork server, zygote and its spare child, driver, program
 
 
 def test_a_lost_worker_fails_its_job_and_is_replaced(still_scores_right):
