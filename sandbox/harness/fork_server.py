@@ -16,6 +16,7 @@ import os
 import signal
 
 from . import jobs, protocol, supervisor
+from .python_driver import Driver
 from .zygote import Zygote
 
 # Imported once here so that each job's fork finds them loaded. Every module makes each
@@ -31,12 +32,13 @@ def serve() -> None:
         importlib.import_module(name)
     gc.freeze()  # collections in a job then leave the server's objects (and their pages) alone
     zygote = Zygote()  # before any job: it never holds one
+    driver = Driver(zygote.fd)
     settings = protocol.read_message(control_in)
     if settings is None:
         return
     protocol.write_message(control_out, _self_report())
     while (request := protocol.read_message(control_in)) is not None:
-        verdict = jobs.evaluate(request, settings, zygote)
+        verdict = jobs.evaluate(request, settings, zygote, driver)
         protocol.write_message(control_out, verdict)
         if verdict.get("retire"):
             return

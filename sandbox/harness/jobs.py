@@ -21,6 +21,7 @@ from .program_process import PROGRAM_FILE
 from .protocol import test_names
 from .reports import parse_reports
 from .text import decode_output, truncate
+from .python_driver import Driver
 from .zygote import Zygote
 
 WORKDIR = "/tmp/job"
@@ -29,14 +30,14 @@ SCRATCH_DIRS = ("/tmp", "/dev/shm")
 SECRET_FD = ZYGOTE_FD = 4  # where a driver finds its nonce (native) or the zygote (Python)
 
 
-def evaluate(request: dict, settings: dict, zygote: Zygote) -> dict:
+def evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> dict:
     """The verdict of one job. `retire: true` in it asks the host to replace this worker,
     which could not return to a clean state. Never raises: whatever fails while evaluating
     or cleaning up (a RecursionError, a full disk) retires the worker instead."""
     start = time.monotonic()
     try:
         os.mkdir(WORKDIR)
-        verdict = _evaluate(request, settings, zygote)
+        verdict = _evaluate(request, settings, zygote, driver)
     except BaseException as failure:  # noqa: BLE001 (the worker must answer, whatever happened)
         verdict = _sandbox_failure(request, failure)
     for cleanup in (_wipe_scratch, ipc_cleanup.remove_sysv_objects):
@@ -61,29 +62,28 @@ def _sandbox_failure(request: dict, failure: BaseException) -> dict:
     return verdict
 
 
-def _evaluate(request: dict, settings: dict, zygote: Zygote) -> dict:
+def _evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> dict:
     language, names, nonce = request["language"], test_names(request), os.urandom(16).hex()
     if language == "python":
-        return _python(request, settings, zygote, names, nonce)
+        return _python(request, settings, zygote, driver, names, nonce)
     missing = native.missing_toolchain(language, settings["toolchains"])
     if missing:
         return {"unavailable": f"{language} jobs need {missing}, which the sandbox does not have"}
     return _native(request, settings, names, nonce)
 
 
-def _python(request: dict, settings: dict, zygote: Zygote, names: list[str], nonce: str) -> dict:
+def _python(request: dict, settings: dict, zygote: Zygote, driver: Driver, names: list[str], nonce: str) -> dict:
     limits = _limits(settings, request["timeout_s"], request["memory_mb"])
     program_job = {"program": request["program"], "workdir": WORKDIR, "limits": list(limits)}
-    options = {"extra_fds": {ZYGOTE_FD: zygote.fd}, "dumpable": False}
     if request["io_cases"]:
         error = _python_compile_error(request["program"])
         if error:
             return _compile_error(names, error)
-        run_program = functools.partial(python_harness.run_main, program_job, ZYGOTE_FD)
+        run_program = functools.partial(python_harness.run_main, {**program_job, "mode": "main"}, ZYGOTE_FD)
+        options = {"extra_fds": {ZYGOTE_FD: zygote.fd}, "dumpable": False}
         return _io_cases(run_program, request, settings, request["memory_mb"], options)
-    prepared = python_harness.prepare_tests(request)
-    body = functools.partial(python_harness.run_tests, request, prepared, nonce, program_job, ZYGOTE_FD)
-    outcome = supervisor.run(body, workdir=WORKDIR, limits=limits, **options)
+    job = {**request, "nonce": nonce, "program_job": {**program_job, "mode": "module"}}
+    outcome = driver.run(job, limits)
     return scoring.score_python_tests(names, outcome, parse_reports(outcome.reports, nonce))
 
 

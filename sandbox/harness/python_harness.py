@@ -1,7 +1,8 @@
 """The trusted driver of a Python job: it evaluates the tests; the program only answers calls.
 
-`run_tests` and `run_main` are bodies for `supervisor.run`, run in the driver process (not
-dumpable, every catchable signal blocked, the only holder of the report channel). The
+`run_job` runs in the driver process (`python_driver.py`: not dumpable, every catchable
+signal blocked, the only holder of the report channel); `run_main` is a body for
+`supervisor.run`, for standard-input programs. The
 program runs in its own process forked from the zygote (`program_process.py`). The tests
 run in the driver's namespace, with the driver's builtins and modules: the program's
 functions are `RemoteFunction` proxies, its plain-data globals are copies, and the
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from typing import NamedTuple, NoReturn
 
 from . import program_process, remote
-from .reports import reporter
+from .reports import Reporter, reporter
 from .strict_checks import TEST_FUNCTION, CompiledTest, compile_test, make_helpers
 from .text import truncate
 
@@ -45,40 +46,52 @@ def prepare_tests(job: dict) -> PreparedTests:
     return PreparedTests(setup, "", tests)
 
 
-def run_tests(job: dict, prepared: PreparedTests, nonce: str, program_job: dict, zygote_fd: int) -> NoReturn:
-    """Load the program in its own process, then run the setup and each test here; report each result."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
-    report = reporter(nonce)
+def run_job(job: dict, zygote_fd: int) -> bool:
+    """Load the program in its own process, then run the setup and each test here, reporting
+    each result on `REPORT_FD`; whether the job ended cleanly (else the driver retires)."""
+    report = reporter(job["nonce"])
+    try:
+        _run_job(job, zygote_fd, report)
+    except BaseException:  # the driver's own failure: the job reports no completion
+        return False
+    return True
+
+
+def _run_job(job: dict, zygote_fd: int, report: Reporter) -> None:
+    prepared = prepare_tests(job)
     process = remote.ProgramProcess(zygote_fd, [0, 1, 2])
     try:
-        loaded = process.start({**program_job, "mode": "module"})
+        _run_with(process, job, prepared, report)
+    finally:
+        process.close()
+
+
+def _run_with(process: remote.ProgramProcess, job: dict, prepared: PreparedTests, report: Reporter) -> None:
+    try:
+        loaded = process.start(job["program_job"])
         exports = remote.exported_names(process, loaded.get("exports")) if loaded.get("loaded") == "ok" else None
     except remote.ProgramEnded as ended:
         loaded, exports = {"loaded": "error", "message": str(ended)}, None
     if exports is None:
         status = {"compile_error": "compile_error", "memory": "memory"}.get(loaded.get("loaded"), "runtime_error")
-        report("program", 0, status, truncate(str(loaded.get("message", ""))))
-        os._exit(0)
+        return report("program", 0, status, truncate(str(loaded.get("message", ""))))
     if prepared.setup_error:
-        report("program", 0, "runtime_error", prepared.setup_error)
-        os._exit(0)
-
+        return report("program", 0, "runtime_error", prepared.setup_error)
     namespace = {"__name__": "__ledex_tests__", "__builtins__": builtins, **exports}
     if job["trusted_helpers"]:
         _remember_source(HELPERS_FILE, job["trusted_helpers"])
         try:
             exec(compile(job["trusted_helpers"], HELPERS_FILE, "exec", dont_inherit=True), namespace)
-        except BaseException as error:
-            report("program", 0, "runtime_error", f"the benchmark's helper code failed:\n{_describe(error)}")
-            os._exit(0)
+        except Exception as error:
+            return report("program", 0, "runtime_error", f"the benchmark's helper code failed:\n{_describe(error)}")
     compiled = [test for test in (prepared.setup, *prepared.tests) if isinstance(test, CompiledTest)]
     helpers = make_helpers(namespace, frozenset().union(*(test.imports for test in compiled)))
     _remember_source(SETUP_FILE, job["setup"])
     if prepared.setup is not None:
         result, message = _run(_define(prepared.setup, namespace), helpers)
         if result != "passed":
-            report("program", 0, "memory" if result == "memory" else "runtime_error", f"setup failed:\n{message}")
-            os._exit(0)
+            status = "memory" if result == "memory" else "runtime_error"
+            return report("program", 0, status, f"setup failed:\n{message}")
     for index, (source, test) in enumerate(zip(_test_sources(job), prepared.tests, strict=True)):
         _remember_source(_test_file(index), source)
         if isinstance(test, str):
@@ -86,7 +99,6 @@ def run_tests(job: dict, prepared: PreparedTests, nonce: str, program_job: dict,
         else:
             report("test", index, *_run(_define(test, namespace), helpers))
     report("complete")
-    os._exit(0)
 
 
 def run_main(program_job: dict, zygote_fd: int) -> NoReturn:
@@ -95,7 +107,7 @@ def run_main(program_job: dict, zygote_fd: int) -> NoReturn:
     process = remote.ProgramProcess(zygote_fd, [0, 1, 2])
     os.close(0)
     try:
-        ended = process.start({**program_job, "mode": "main"})
+        ended = process.start(program_job)
         status = ended["status"]
     except (remote.ProgramEnded, KeyError):
         os._exit(program_process.EXIT_SETUP_FAILED)

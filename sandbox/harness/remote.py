@@ -28,6 +28,11 @@ class ProgramProcess:
             os.close(calls_read)
             os.close(replies_write)
 
+    def close(self) -> None:
+        """End the call channel; the program's process then exits."""
+        os.close(self._calls)
+        os.close(self._replies)
+
     def start(self, job: dict) -> dict:
         """Send the job (see `program_process.serve`); the program's first answer."""
         protocol.write_message(self._calls, job)

@@ -86,46 +86,76 @@ def run(
         _start_child(body, workdir, limits, stdin_path, [write for _, write in pipes], extra_fds or {}, dumpable)
     for _, write in pipes:
         os.close(write)
-    captured = {read: bytearray() for read, _ in pipes}
-    stdout_fd, stderr_fd, reports_fd = (read for read, _ in pipes)
-    timed_out = output_exceeded = False
-    open_fds = set(captured)
     pidfd = os.pidfd_open(pid)
     try:
-        exited = False
-        while not (exited or output_exceeded):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([pidfd, *open_fds], [], [], remaining)
-            exited = pidfd in ready
-            for fd in ready:
-                if fd != pidfd:
-                    _read_into(fd, captured, open_fds)
-            output_exceeded = len(captured[stdout_fd]) + len(captured[stderr_fd]) > limits.output_limit_bytes
-            output_exceeded |= len(captured[reports_fd]) > _REPORT_LIMIT_BYTES
-        if not exited:
+        watched = watch([read for read, _ in pipes], pidfd, deadline, limits.output_limit_bytes)
+        if not watched.finished:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
         kill_leftovers()
-        while open_fds:  # every writer is dead now, so this ends at end-of-file
-            for fd in list(open_fds):
-                _read_into(fd, captured, open_fds)
+    except BaseException:
+        for read, _ in pipes:
+            os.close(read)
+        raise
     finally:
         os.close(pidfd)
-        for fd in captured:
+    return outcome(watched, status, usage.ru_maxrss / 1024, limits.output_limit_bytes)
+
+
+class Watched(NamedTuple):
+    """What `watch` saw of a run so far."""
+
+    finished: bool  # it ended (or said it had) by itself
+    timed_out: bool
+    output_exceeded: bool
+    reads: list[int]  # read ends of stdout, stderr, reports
+    captured: dict[int, bytearray]  # read end -> what came through it
+    pending: set[int]  # read ends not yet at end of file
+
+
+def watch(reads: list[int], finished_fd: int, deadline: float, output_limit_bytes: int) -> Watched:
+    """Collect stdout, stderr and reports from `reads` until `finished_fd` is readable, the
+    deadline passes, or the output exceeds its limit. The caller kills what still runs, then
+    calls `outcome`."""
+    captured = {read: bytearray() for read in reads}
+    stdout_fd, stderr_fd, reports_fd = reads
+    pending, finished, timed_out, output_exceeded = set(reads), False, False, False
+    while not (finished or output_exceeded):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        ready, _, _ = select.select([finished_fd, *pending], [], [], remaining)
+        finished = finished_fd in ready
+        for fd in ready:
+            if fd != finished_fd:
+                _read_into(fd, captured, pending)
+        output_exceeded = len(captured[stdout_fd]) + len(captured[stderr_fd]) > output_limit_bytes
+        output_exceeded |= len(captured[reports_fd]) > _REPORT_LIMIT_BYTES
+    return Watched(finished, timed_out, output_exceeded, reads, captured, pending)
+
+
+def outcome(watched: Watched, status: int, peak_memory_mb: float, output_limit_bytes: int) -> Outcome:
+    """Read what is left once every writer is dead, close the read ends, and describe the run
+    (`status` as os.waitpid gives it)."""
+    captured, pending = watched.captured, set(watched.pending)
+    try:
+        while pending:  # every writer is dead now, so this ends at end-of-file
+            for fd in list(pending):
+                _read_into(fd, captured, pending)
+    finally:
+        for fd in watched.reads:
             os.close(fd)
-    output_exceeded |= len(captured[stdout_fd]) + len(captured[stderr_fd]) > limits.output_limit_bytes
+    stdout, stderr, reports = (captured[fd] for fd in watched.reads)
     return Outcome(
         exit_code=os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
         signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        timed_out=timed_out,
-        output_exceeded=output_exceeded,
-        stdout=bytes(captured[stdout_fd][: limits.output_limit_bytes]),
-        stderr=bytes(captured[stderr_fd][: limits.output_limit_bytes]),
-        reports=bytes(captured[reports_fd][:_REPORT_LIMIT_BYTES]),
-        peak_memory_mb=usage.ru_maxrss / 1024,
+        timed_out=watched.timed_out,
+        output_exceeded=watched.output_exceeded or len(stdout) + len(stderr) > output_limit_bytes,
+        stdout=bytes(stdout[:output_limit_bytes]),
+        stderr=bytes(stderr[:output_limit_bytes]),
+        reports=bytes(reports[:_REPORT_LIMIT_BYTES]),
+        peak_memory_mb=peak_memory_mb,
     )
 
 
@@ -137,9 +167,13 @@ def set_dumpable(dumpable: bool) -> None:
 
 
 def spare_session(session: int) -> None:
-    """Let the processes of `session` (the zygote's) survive `kill_leftovers`; no program can
-    join a session it is not in."""
+    """Let the processes of `session` (the zygote's, the Python driver's) survive
+    `kill_leftovers`; no program can join a session it is not in."""
     _SPARED_SESSIONS.add(session)
+
+
+def unspare_session(session: int) -> None:
+    _SPARED_SESSIONS.discard(session)
 
 
 def kill_leftovers() -> None:
@@ -220,14 +254,18 @@ def _start_child(body, workdir, limits, stdin_path, write_fds, extra_fds, dumpab
 
 def set_rlimits(limits: Limits) -> None:
     cpu_s = math.ceil(limits.timeout_s) + 1
-    caps = {
-        resource.RLIMIT_CPU: (cpu_s, cpu_s + 1),
+    caps = {resource.RLIMIT_CPU: (cpu_s, cpu_s + 1), **process_caps(limits)}
+    if limits.memory_mb is not None:
+        caps[resource.RLIMIT_AS] = (limits.memory_mb << 20,) * 2
+    for kind, cap in caps.items():
+        resource.setrlimit(kind, cap)
+
+
+def process_caps(limits: Limits) -> dict[int, tuple[int, int]]:
+    """The limits on processes, files and core dumps (not time or memory)."""
+    return {
         resource.RLIMIT_NPROC: (limits.max_processes,) * 2,
         resource.RLIMIT_NOFILE: (limits.max_open_files,) * 2,
         resource.RLIMIT_FSIZE: (limits.max_file_size_mb << 20,) * 2,
         resource.RLIMIT_CORE: (0, 0),
     }
-    if limits.memory_mb is not None:
-        caps[resource.RLIMIT_AS] = (limits.memory_mb << 20,) * 2
-    for kind, cap in caps.items():
-        resource.setrlimit(kind, cap)

@@ -31,7 +31,7 @@ class Zygote:
         pid = os.fork()
         if pid == 0:
             ours.close()
-            _serve(theirs)
+            _serve(theirs.detach())
         theirs.close()
         self.pid = pid
         supervisor.spare_session(pid)  # the zygote leads its session; only it and its spare child are in it
@@ -56,13 +56,15 @@ def spawn(zygote_fd: int, fds: Sequence[int]) -> None:
         channel.close()
 
 
-def _serve(channel: socket.socket) -> NoReturn:
+def _serve(channel_fd: int) -> NoReturn:
     """Keep one child forked ahead, waiting for a request; fork the next once it took one (or died)."""
     try:
         os.setsid()
-        keep = channel.fileno()
-        os.closerange(3, keep)
-        os.closerange(keep + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        if channel_fd != 3:  # on 3, so that the descriptors above it can be closed in one call
+            os.dup2(channel_fd, 3)
+            os.close(channel_fd)
+        os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        channel = socket.socket(fileno=3)
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps its children
         while True:
             taken, took = os.pipe()
