@@ -42,7 +42,7 @@ class Zygote:
     def alive(self) -> bool:
         """Whether it still runs; a stopped zygote (SIGSTOP from a program) is continued."""
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGCONT)
+            os.killpg(self.pid, signal.SIGCONT)  # and its spare child
         return not select.select([self._pidfd], [], [], 0)[0]
 
 
