@@ -53,7 +53,19 @@ Limits, honestly:
 
 from .config import SandboxConfig
 from .errors import SandboxUnavailable
+from .prompt_helpers import prompt_helpers
 from .sandbox import Sandbox
 from .verdict import LANGUAGES, Job, Status, TestResult, Verdict
 
-__all__ = ["LANGUAGES", "Job", "Sandbox", "SandboxConfig", "SandboxUnavailable", "Status", "TestResult", "Verdict"]
+__all__ = [
+    "LANGUAGES",
+    "SANDBOX_VERSION",
+    "Job",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxUnavailable",
+    "Status",
+    "TestResult",
+    "Verdict",
+    "prompt_helpers",
+]

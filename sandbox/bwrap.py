@@ -1,7 +1,7 @@
 """Fork servers under bubblewrap: the command line, and one process per worker slot.
 
 Each worker gets new user, PID, network, mount, IPC, UTS (and, where possible, cgroup)
-namespaces; read-only /usr and a few files of /etc; fresh /proc and /dev; size-capped
+namespaces; read-only /usr and a few files of /etc; fresh /proc (with /proc/sys read-only) and /dev; size-capped
 tmpfs mounts on /tmp and /dev/shm as the only writable places; a cleared environment; and,
 when the host process is root, a uid of its own. The fork server is PID 1 in there.
 Needs bubblewrap 0.8 or later (Debian 12's) for --size and --disable-userns.
@@ -57,6 +57,7 @@ def bwrap_argv(config: SandboxConfig, bwrap: str) -> list[str]:
     tmpfs_bytes = str(config.tmpfs_mb << 20)
     argv += [
         "--proc", "/proc",
+        "--ro-bind", "/proc/sys", "/proc/sys",  # sysctls (per namespace where they matter) stay as they are
         "--dev", "/dev",
         "--size", tmpfs_bytes, "--tmpfs", "/tmp",
         "--size", tmpfs_bytes, "--tmpfs", "/dev/shm",
