@@ -51,9 +51,9 @@ Limits, honestly:
   leave one for a later program on the same worker to read.
 """
 
-from .config import SandboxConfig
+from .config import SANDBOX_VERSION, SandboxConfig
 from .errors import SandboxUnavailable
-from .prompt_helpers import prompt_helpers
+from .trusted_helpers import prompt_helpers
 from .sandbox import Sandbox
 from .verdict import LANGUAGES, Job, Status, TestResult, Verdict
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 ISOLATIONS = ("bwrap", "docker")
+# Raised whenever the same program and tests could get a different verdict; results computed
+# under another version (or config, see `SandboxConfig.fingerprint`) should not be reused.
+SANDBOX_VERSION = "2"
+_HARNESS_DIR = Path(__file__).parent / "harness"
+# Fields that change how jobs are scheduled or reached, never their verdicts.
+_NOT_IN_FINGERPRINT = ("workers", "uid_base", "docker_url")
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,19 @@ class SandboxConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+
+    def fingerprint(self) -> str:
+        """A digest of SANDBOX_VERSION, the harness's source and every setting that can change a
+        verdict: key cached verdicts on it.
+
+        >>> SandboxConfig().fingerprint() == SandboxConfig(workers=3).fingerprint() != SandboxConfig(timeout_s=1).fingerprint()
+        True
+        """
+        settings = {name: value for name, value in asdict(self).items() if name not in _NOT_IN_FINGERPRINT}
+        digest = hashlib.sha256(json.dumps([SANDBOX_VERSION, settings], sort_keys=True).encode())
+        for path in sorted(_HARNESS_DIR.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()[:16]
 
     @property
     def worker_count(self) -> int:

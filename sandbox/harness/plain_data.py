@@ -4,7 +4,8 @@ A value is plain data when its exact type (not a subclass) is None, bool, int, f
 complex, str, bytes, list, tuple, dict, set or frozenset, and everything it contains is
 plain data. `encode` turns such a value into a tree JSON can carry (containers as lists
 led by a tag); `decode` rebuilds it from the driver's own built-in types, so nothing the program defined survives the trip.
-An exact Counter, OrderedDict or defaultdict crosses as the plain dict it holds. Any other
+An exact Counter, OrderedDict or defaultdict crosses as the plain dict it holds, and
+those built-in types themselves cross by name. Any other
 value crosses as a `Handle`: an opaque reference the driver may pass back to the program,
 that fails every other use (comparison, hashing, iteration, arithmetic) except a truth test,
 which gives the truth value the program's process computed (as returning a bool would).
@@ -22,6 +23,8 @@ import math
 MAX_DEPTH = 100  # deeper values are not plain data (and would exhaust the decoder's stack)
 _JSON_SCALARS = frozenset({type(None), bool, int, str})
 _FROM_TEXT = {"F": float, "Y": bytes.fromhex, "C": complex}
+# Built-in types themselves cross by name (tests pass them: `remove_datatype(values, int)`).
+_TYPES = {kind.__name__: kind for kind in (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)}
 _CONTAINERS = {list: "L", tuple: "T", set: "E", frozenset: "Z"}
 _BUILD = {"L": list, "T": tuple, "E": set, "Z": frozenset}
 _DICTS = (dict, collections.Counter, collections.OrderedDict, collections.defaultdict)
@@ -95,6 +98,8 @@ def _tagged(value: object, depth: int) -> object:
         return ["C", repr(value)]
     if kind is Handle:
         return ["H", value.index, value.type_name, value.truth]
+    if kind is type and _TYPES.get(getattr(value, "__name__", None)) is value:
+        return ["K", value.__name__]
     raise NotPlainData(f"a value of type {_type_name(value)} is not plain data")
 
 
@@ -112,6 +117,8 @@ def _untagged(tree: object, depth: int) -> object:
         return dict(zip(items[::2], items[1::2]))
     if len(tree) == 2 and type(tree[1]) is str and tag in _FROM_TEXT:
         return _FROM_TEXT[tag](tree[1])
+    if tag == "K" and len(tree) == 2 and tree[1] in _TYPES:
+        return _TYPES[tree[1]]
     if tag == "H" and len(tree) == 4 and type(tree[1]) is int and type(tree[2]) is str:
         if tree[3] is None or type(tree[3]) is bool:
             return Handle(tree[1], tree[2], tree[3])

@@ -19,6 +19,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from types import ModuleType
 from typing import NoReturn
 
 from . import plain_data, protocol
@@ -76,7 +77,9 @@ def _serve_calls(program: str) -> NoReturn:
 
     exports = {}
     for name, value in list(namespace.items()):
-        if not name.startswith("__"):
+        if type(value) is ModuleType:
+            exports[name] = ["module", value.__name__]
+        elif not name.startswith("__"):
             exports[name] = [callable(value), plain_data.encode(value, handle_of)]
     write(REPLIES_FD, {"loaded": "ok", "exports": exports})
     while (call := protocol.read_message(CALLS_FD)) is not None:

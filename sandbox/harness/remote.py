@@ -7,7 +7,9 @@ driver's own classes, so no object of the program ever runs code in the driver.
 from __future__ import annotations
 
 import builtins
+import importlib
 import os
+import sys
 from collections.abc import Sequence
 
 from . import plain_data, protocol, zygote
@@ -85,13 +87,19 @@ class RemoteFunction:
 
 def exported_names(process: ProgramProcess, exports: object) -> dict:
     """The driver's bindings for the names the program defined: functions and handles as
-    proxies, plain data as copies. Names of builtins and dunder names are left out, so a
-    program cannot shadow what the tests use."""
+    proxies, plain data as copies, standard-library modules it imported as the driver's own
+    import of them. Names of builtins and dunder names are left out, so a program cannot
+    shadow what the tests use."""
     if type(exports) is not dict:
         raise ProgramEnded("the program's process sent malformed names")
     bound = {}
     for name, export in exports.items():
         if type(name) is not str or name.startswith("__") or hasattr(builtins, name):
+            continue
+        if type(export) is list and len(export) == 2 and export[0] == "module":
+            module = _standard_module(export[1])
+            if module is not None:
+                bound[name] = module
             continue
         if type(export) is not list or len(export) != 2 or type(export[0]) is not bool:
             raise ProgramEnded("the program's process sent malformed names")
@@ -104,6 +112,16 @@ def exported_names(process: ProgramProcess, exports: object) -> dict:
         else:
             bound[name] = value
     return bound
+
+
+def _standard_module(name: object) -> object:
+    """The driver's own import of standard-library module `name`, or None."""
+    if type(name) is not str or name.partition(".")[0] not in sys.stdlib_module_names:
+        return None
+    try:
+        return importlib.import_module(name)
+    except Exception:
+        return None
 
 
 def _rebuilt_exception(reply: dict) -> BaseException:

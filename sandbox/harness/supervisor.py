@@ -195,7 +195,7 @@ def kill_leftovers() -> None:
 def _killed_others() -> list[int]:
     own, others = os.getpid(), []
     for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == own:
+        if not name.isdigit() or int(name) in (own, 1):  # 1: init, where the fork server is not
             continue
         try:
             if os.getsid(int(name)) in _SPARED_SESSIONS:
