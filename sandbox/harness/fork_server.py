@@ -1,11 +1,11 @@
 """A worker's main loop: PID 1 of the sandbox, running one job at a time for the host.
 
-Jobs run in forked children (see `supervisor.py`); untrusted Python programs run in
-processes forked from the zygote, a child started before any job arrived (see `zygote.py`). The control channel to the host
-moves to private descriptors that children never inherit, and this process is made
-non-dumpable, so a program running as the same user can neither write fake replies
-through /proc nor attach to this process. As PID 1 of its namespace, it only receives
-signals from inside the sandbox that it handles, and it handles none (not even SIGINT).
+Jobs run in forked children (see `supervisor.py`); untrusted Python programs run in processes
+forked from the zygote, a child started before any job arrived (see `zygote.py`). The control
+channel to the host moves to private descriptors that children never inherit, and this process
+is made non-dumpable, so a program running as the same user can neither write fake replies
+through /proc nor attach to this process. As PID 1 of its namespace, it only receives signals
+from inside the sandbox that it handles, and it handles none (not even SIGINT).
 """
 
 from __future__ import annotations

@@ -144,7 +144,10 @@ def checked(body: str) -> str:
         if statement_end < 0:
             break
         condition = body[match.end() : statement_end].strip()
-        pieces += [body[position : match.start()], f"{CHECK_CLASS}.that({_compared(condition)}, {_literal(condition)});"]
+        pieces += [
+            body[position : match.start()],
+            f"{CHECK_CLASS}.that({_compared(condition)}, {_literal(condition)});",
+        ]
         position = statement_end + 1
     return "".join([*pieces, body[position:]])
 

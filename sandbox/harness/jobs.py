@@ -19,9 +19,9 @@ from typing import NoReturn
 from . import ipc_cleanup, native, python_harness, scoring, supervisor
 from .program_process import PROGRAM_FILE
 from .protocol import test_names
+from .python_driver import Driver
 from .reports import parse_reports
 from .text import decode_output, truncate
-from .python_driver import Driver
 from .zygote import Zygote
 
 WORKDIR = "/tmp/job"
@@ -38,12 +38,12 @@ def evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> d
     try:
         os.mkdir(WORKDIR)
         verdict = _evaluate(request, settings, zygote, driver)
-    except BaseException as failure:  # noqa: BLE001 (the worker must answer, whatever happened)
+    except BaseException as failure:
         verdict = _sandbox_failure(request, failure)
     for cleanup in (_wipe_scratch, ipc_cleanup.remove_sysv_objects):
         try:
             cleanup()
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             verdict["retire"] = True
     if not zygote.alive():
         verdict["retire"] = True  # a program killed it; a new worker brings a clean one
@@ -56,7 +56,7 @@ def _sandbox_failure(request: dict, failure: BaseException) -> dict:
         cases = scoring.not_run(test_names(request), "runtime_error", "the sandbox failed")
         message = f"the sandbox could not run or clean up after the program: {type(failure).__name__}: {failure}"
         verdict = scoring.verdict(cases, message=truncate(message))
-    except BaseException:  # noqa: BLE001 (a malformed request)
+    except BaseException:
         verdict = scoring.verdict([], status="runtime_error", message="the sandbox could not run this job")
     verdict["retire"] = True
     return verdict
@@ -90,7 +90,7 @@ def _python(request: dict, settings: dict, zygote: Zygote, driver: Driver, names
 def _python_compile_error(program: str) -> str:
     try:
         compile(program, PROGRAM_FILE, "exec", dont_inherit=True)
-    except BaseException as error:  # noqa: BLE001 (SyntaxError, RecursionError, MemoryError, ...)
+    except BaseException as error:
         return truncate("".join(traceback.format_exception_only(type(error), error)))
     return ""
 
@@ -126,7 +126,9 @@ def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict
     return scoring.verdict([case], outcome=outcome)
 
 
-def _io_cases(run_program: Callable[[], NoReturn], request: dict, settings: dict, memory_mb: int, options: dict) -> dict:
+def _io_cases(
+    run_program: Callable[[], NoReturn], request: dict, settings: dict, memory_mb: int, options: dict
+) -> dict:
     """Run the program once per (stdin, expected stdout) case, within one time budget."""
     names, markers = test_names(request), scoring.MARKERS[request["language"]]
     deadline = time.monotonic() + request["timeout_s"]

@@ -82,8 +82,11 @@ function decode(node, depth) {
   if (tag === 'o' && Array.isArray(payload)) {
     const object = {};
     for (const pair of payload) {
-      if (!Array.isArray(pair) || typeof pair[0] !== 'string') throw new TypeError('the program returned malformed data');
-      Object.defineProperty(object, pair[0], { value: decode(pair[1], depth + 1), enumerable: true, writable: true, configurable: true });
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string') {
+        throw new TypeError('the program returned malformed data');
+      }
+      const value = decode(pair[1], depth + 1);
+      Object.defineProperty(object, pair[0], { value, enumerable: true, writable: true, configurable: true });
     }
     return object;
   }

@@ -2,13 +2,13 @@
 
 A value is plain data when its exact type (not a subclass) is None, bool, int, float,
 complex, str, bytes, list, tuple, dict, set or frozenset, and everything it contains is
-plain data. `encode` turns such a value into a tree JSON can carry (containers as lists
-led by a tag); `decode` rebuilds it from the driver's own built-in types, so nothing the program defined survives the trip.
-An exact Counter, OrderedDict or defaultdict crosses as the plain dict it holds, and
-those built-in types themselves cross by name. Any other
-value crosses as a `Handle`: an opaque reference the driver may pass back to the program,
-that fails every other use (comparison, hashing, iteration, arithmetic) except a truth test,
-which gives the truth value the program's process computed (as returning a bool would).
+plain data. `encode` turns such a value into a tree JSON can carry (containers as lists led
+by a tag); `decode` rebuilds it from the driver's own built-in types, so nothing the program
+defined survives the trip. An exact Counter, OrderedDict or defaultdict crosses as the plain
+dict it holds, and those built-in types themselves cross by name. Any other value crosses as
+a `Handle`: an opaque reference the driver may pass back to the program, that fails every
+other use (comparison, hashing, iteration, arithmetic) except a truth test, which gives the
+truth value the program's process computed (as returning a bool would).
 
     >>> decode(json.loads(json.dumps(encode({"a": (1, 2.5, None)}))))
     {'a': (1, 2.5, None)}
@@ -17,14 +17,17 @@ which gives the truth value the program's process computed (as returning a bool 
 from __future__ import annotations
 
 import collections
-import json
 import math
 
 MAX_DEPTH = 100  # deeper values are not plain data (and would exhaust the decoder's stack)
 _JSON_SCALARS = frozenset({type(None), bool, int, str})
+_TRUTHS = (bool, type(None))  # of a handle: computed in the program's process, or None
 _FROM_TEXT = {"F": float, "Y": bytes.fromhex, "C": complex}
 # Built-in types themselves cross by name (tests pass them: `remove_datatype(values, int)`).
-_TYPES = {kind.__name__: kind for kind in (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)}
+_TYPES = {
+    kind.__name__: kind
+    for kind in (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+}
 _CONTAINERS = {list: "L", tuple: "T", set: "E", frozenset: "Z"}
 _BUILD = {"L": list, "T": tuple, "E": set, "Z": frozenset}
 _DICTS = (dict, collections.Counter, collections.OrderedDict, collections.defaultdict)
@@ -119,9 +122,8 @@ def _untagged(tree: object, depth: int) -> object:
         return _FROM_TEXT[tag](tree[1])
     if tag == "K" and len(tree) == 2 and tree[1] in _TYPES:
         return _TYPES[tree[1]]
-    if tag == "H" and len(tree) == 4 and type(tree[1]) is int and type(tree[2]) is str:
-        if tree[3] is None or type(tree[3]) is bool:
-            return Handle(tree[1], tree[2], tree[3])
+    if tag == "H" and len(tree) == 4 and type(tree[1]) is int and type(tree[2]) is str and type(tree[3]) in _TRUTHS:
+        return Handle(tree[1], tree[2], tree[3])
     raise ValueError("malformed plain data")
 
 

@@ -148,9 +148,13 @@ def run_as_main(program: str) -> int:
 
 def describe(error: BaseException) -> str:
     """The error with its traceback, less the harness's own frames."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith("<harness>/")]
+    frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith("<harness>/")
+    ]
     lines = traceback.format_exception_only(type(error), error)
-    return "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames), *lines] if frames else lines)
+    return "".join(
+        ["Traceback (most recent call last):\n", *traceback.format_list(frames), *lines] if frames else lines
+    )
 
 
 def _finish(message: dict | None) -> NoReturn:

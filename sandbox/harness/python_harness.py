@@ -171,4 +171,3 @@ def _describe(error: BaseException) -> str:
 def _remember_source(filename: str, source: str) -> None:
     """Let tracebacks show lines of code that exists only in memory."""
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from . import plain_data, protocol, zygote
 
+
 class ProgramEnded(RuntimeError):
     """The program's process ended, or stopped answering sensibly, during a call."""
 
@@ -67,11 +68,10 @@ class ProgramProcess:
         raise _rebuilt_exception(reply)
 
 
-
 class RemoteFunction:
     """What tests call in place of a function the program defines."""
 
-    __slots__ = ("_process", "_target", "__name__")
+    __slots__ = ("__name__", "_process", "_target")
 
     def __init__(self, process: ProgramProcess, target: dict, name: str) -> None:
         self._process = process

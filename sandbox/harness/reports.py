@@ -1,9 +1,9 @@
-"""The private channel from a job process to the fork server.
+"""The private channel from a job's trusted test driver to the fork server.
 
-The job process writes one line per event on file descriptor `REPORT_FD`:
+The driver writes one line per event on file descriptor `REPORT_FD`:
 `<nonce> <kind> <index> <result> <message as hex or ->`. The nonce is drawn by the fork
-server for each job before any untrusted code runs, so lines the program writes without
-knowing it are ignored. Kinds: `program` (the program could not be compiled or run),
+server for each job and given only to the driver (never in a file), so lines written
+without knowing it are ignored. Kinds: `program` (the program could not be compiled or run),
 `test` (one test's result) and `complete` (the harness reached its end). A job counts as
 passed only if its `complete` line arrived.
 """

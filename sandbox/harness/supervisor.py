@@ -75,7 +75,7 @@ def run(
     numbers (above `REPORT_FD`) to descriptors of ours, and all other descriptors are closed.
     A trusted driver runs with `dumpable=False`, so programs cannot read its memory.
     `body` must end the process itself (`os._exit` or an `exec`). Afterwards every process
-    but ours and those `spare` named (the zygote) is killed.
+    but ours and the spared sessions' (the zygote's, the driver's) is killed.
     """
     pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, reports
     for stream in (sys.stdout, sys.stderr):  # the child inherits these objects: empty them

@@ -20,7 +20,8 @@ PYTHON_TESTS = (
     "assert abs(add(1, 2) - 3) < 1e-9 and add(-1, 1) == 0",
     "assert len(twice([1, 2])) == 2 and tuple(twice([1, 2])) == (2, 4)",
     "assert isinstance(add(1, 2), int) and str(add(1, 2)) == '3' and sum(range(add(1, 2))) == 3",
-    "import random\nrng = random.Random(7)\nxs = [rng.randrange(100) for _ in range(5)]\nassert twice(xs) == [2 * x for x in xs]",
+    "import random\nrng = random.Random(7)\nxs = [rng.randrange(100) for _ in range(5)]\n"
+    "assert twice(xs) == [2 * x for x in xs]",
 )
 CORRECT = {
     "python": "def add(a, b):\n    return a + b\n\n\ndef twice(values):\n    return [2 * value for value in values]\n",
@@ -57,7 +58,8 @@ TEST_PROGRAMS = {
             public static void main(String[] args) {
             assert(add(1l, 2l) == 3l);
             assert(add(-1l, 1l) == 0l);
-            assert(twice(new ArrayList<Long>(Arrays.asList(1l, 2l))).equals(new ArrayList<Long>(Arrays.asList(2l, 4l))));
+            ArrayList<Long> doubled = new ArrayList<Long>(Arrays.asList(2l, 4l));
+            assert(twice(new ArrayList<Long>(Arrays.asList(1l, 2l))).equals(doubled));
             }
         }
     """),

@@ -101,7 +101,9 @@ def test_counter_and_match_results_are_scored_like_their_values(sandbox):
         "def freq(xs):\n    return collections.Counter(xs)\n"
         "def has_a(text):\n    return re.search('a', text)\n"
     )
-    verdict = sandbox.run(Job("python", program, test_cases=("assert freq([1, 1, 2]) == {1: 2, 2: 1}", "assert has_a('cat')")))
+    verdict = sandbox.run(
+        Job("python", program, test_cases=("assert freq([1, 1, 2]) == {1: 2, 2: 1}", "assert has_a('cat')"))
+    )
     assert verdict.passed, verdict
 
 

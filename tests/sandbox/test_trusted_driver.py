@@ -60,11 +60,12 @@ def test_correct_programs_that_use_builtins_and_return_any_plain_data_pass(sandb
         def describe(x):
             return str(x) + repr(x)[:0]
         def shapes():
-            return {(1, 2): {frozenset({1}), 3.5}, 'b': [None, True, b'x', 1j, float('inf')], 'c': collections.Counter('aab')}
+            return {(1, 2): {frozenset({1}), 3.5}, 'b': [None, b'x', 1j, float('inf')], 'c': collections.Counter('aab')}
     """)
     tests = (
         "assert describe(12) == '12'",
-        "assert shapes() == {(1, 2): {frozenset({1}), 3.5}, 'b': [None, True, b'x', 1j, float('inf')], 'c': {'a': 2, 'b': 1}}",
+        "assert shapes() == {(1, 2): {frozenset({1}), 3.5}, 'b': [None, b'x', 1j, float('inf')],"
+        " 'c': {'a': 2, 'b': 1}}",
     )
     verdict = sandbox.run(Job("python", program, test_cases=tests))
     assert verdict.passed, verdict.message
@@ -86,15 +87,17 @@ def test_objects_of_the_program_can_be_passed_back_to_it(sandbox):
 
 def test_earlier_programs_cannot_be_read_from_memory(lone_sandbox):
     secret = "LEDEX_SECRET_" + "7" * 20
-    assert lone_sandbox.run(Job("python", f"SECRET = {secret!r}\nresult = 1\n", test_cases=("assert result == 1",))).passed
-    looks = dedent(f"""\
+    assert lone_sandbox.run(
+        Job("python", f"SECRET = {secret!r}\nresult = 1\n", test_cases=("assert result == 1",))
+    ).passed
+    looks = dedent("""\
         import gc, os, re
-        marker = re.compile(rb'LEDEX_SECRET_7{{20}}')  # the pattern's text is not the secret
-        seen = any(isinstance(o, str) and re.fullmatch('LEDEX_SECRET_7{{20}}', o) for o in gc.get_objects())
+        marker = re.compile(rb'LEDEX_SECRET_7{20}')  # the pattern's text is not the secret
+        seen = any(isinstance(o, str) and re.fullmatch('LEDEX_SECRET_7{20}', o) for o in gc.get_objects())
         readable = []
         for pid in ['self', '1', str(os.getppid())]:
             try:
-                with open(f'/proc/{{pid}}/maps') as maps, open(f'/proc/{{pid}}/mem', 'rb', 0) as mem:
+                with open(f'/proc/{pid}/maps') as maps, open(f'/proc/{pid}/mem', 'rb', 0) as mem:
                     for line in maps:
                         start, end = (int(x, 16) for x in line.split()[0].split('-'))
                         if 'rw' in line.split()[1] and end - start < 1 << 26:

@@ -1,4 +1,5 @@
 # Replaces the report descriptor with a pipe of its own, and a stdout whose flush reports.
+# ruff: noqa (deliberately hostile code)
 import os
 import sys
 

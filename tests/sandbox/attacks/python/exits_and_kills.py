@@ -1,4 +1,5 @@
 # Ends the run early in every way it can: kills its parent, every process, and exits with status 0.
+# ruff: noqa (deliberately hostile code)
 import os
 import signal
 

@@ -1,4 +1,5 @@
 # Writes completion lines with guessed nonces on every descriptor, then exits with status 0.
+# ruff: noqa (deliberately hostile code)
 import os
 
 for fd in range(3, 64):

@@ -1,4 +1,5 @@
 # Defines the names test code binds or calls (check, candidate, assert helpers) so that they do nothing.
+# ruff: noqa (deliberately hostile code)
 def check(candidate):
     return None
 

@@ -1,4 +1,5 @@
 # Scans its own memory and other processes' memory for a nonce, and forges a report with each candidate.
+# ruff: noqa (deliberately hostile code)
 import os
 import re
 

@@ -1,4 +1,5 @@
 # Swaps values between check and use with a signal handler, a timer thread, and patched modules.
+# ruff: noqa (deliberately hostile code)
 import random
 import signal
 import threading
