@@ -81,9 +81,9 @@ def _serve_calls(program: str) -> NoReturn:
             exports[name] = ["module", value.__name__]
         elif not name.startswith("__"):
             exports[name] = [callable(value), plain_data.encode(value, handle_of)]
-    write(REPLIES_FD, {"loaded": "ok", "exports": exports})
+    write(REPLIES_FD, {"loaded": "ok", "exports": exports, "peak_kb": _peak_kb()})
     while (call := protocol.read_message(CALLS_FD)) is not None:
-        write(REPLIES_FD, _answer(call, namespace, handles, handle_of))
+        write(REPLIES_FD, {**_answer(call, namespace, handles, handle_of), "peak_kb": _peak_kb()})
     _finish(None)
 
 
@@ -101,6 +101,10 @@ def _answer(call: dict, namespace: dict, handles: list, handle_of) -> dict:
             return {"raised": kind.__name__, "builtin": builtin, "message": str(error), "traceback": describe(error)}
         except BaseException:
             return {"raised": "Exception", "builtin": True, "message": "an exception that could not be described"}
+
+
+def _peak_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _resolved(value: object, handles: list) -> object:

@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 import socket
+import struct
 import sys
 import time
 from typing import NoReturn
@@ -26,6 +27,7 @@ from . import protocol, python_harness, supervisor
 from .reports import REPORT_FD
 
 _CLEAN, _RETIRING = b"D", b"X"
+_ANSWER = struct.Struct(">cQ")  # clean or retiring, the program's peak resident size in KiB
 
 
 class Driver:
@@ -35,7 +37,6 @@ class Driver:
         self._zygote_fd = zygote_fd
         self._pid: int | None = None
         self._channel: socket.socket | None = None
-        self._pidfd = -1
 
     def run(self, job: dict, limits: supervisor.Limits) -> supervisor.Outcome:
         """Run `job` (see `python_harness.run_job`) within `limits`; kill every other process after."""
@@ -54,10 +55,10 @@ class Driver:
         reads = [read for read, _ in pipes]
         try:
             watched = supervisor.watch(reads, self._channel.fileno(), deadline, limits.output_limit_bytes)
-            answer = b""
+            answer, peak_kb = b"", 0
             if watched.finished:
-                with contextlib.suppress(OSError):
-                    answer = self._channel.recv(1)
+                with contextlib.suppress(OSError, struct.error):
+                    answer, peak_kb = _ANSWER.unpack(self._channel.recv(_ANSWER.size, socket.MSG_WAITALL))
             status = self._stop() if answer != _CLEAN else 0
             if answer == _RETIRING:
                 status = 0  # the job ended normally; only the driver goes
@@ -66,8 +67,7 @@ class Driver:
             for read in reads:
                 os.close(read)
             raise
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        return supervisor.outcome(watched, status, peak_mb, limits.output_limit_bytes)
+        return supervisor.outcome(watched, status, peak_kb / 1024, limits.output_limit_bytes)
 
     def _start(self, limits: supervisor.Limits) -> None:
         ours, theirs = socket.socketpair()
@@ -76,7 +76,7 @@ class Driver:
             ours.close()
             _serve(theirs.fileno(), self._zygote_fd, limits)
         theirs.close()
-        self._pid, self._channel, self._pidfd = pid, ours, os.pidfd_open(pid)
+        self._pid, self._channel = pid, ours
         supervisor.spare_session(pid)
 
     def _stop(self) -> int:
@@ -86,8 +86,7 @@ class Driver:
             os.kill(self._pid, signal.SIGKILL)
         _, status = os.waitpid(self._pid, 0)
         self._channel.close()
-        os.close(self._pidfd)
-        self._pid, self._channel, self._pidfd = None, None, -1
+        self._pid, self._channel = None, None
         return status if status else 1 << 8  # a driver that ended without answering did not finish
 
 
@@ -113,14 +112,14 @@ def _serve(channel_fd: int, zygote_fd: int, limits: supervisor.Limits) -> NoRetu
                 os.close(fd)
             memory = job["memory_mb"] << 20
             resource.setrlimit(resource.RLIMIT_AS, (memory, resource.RLIM_INFINITY))
-            clean = python_harness.run_job(job, zygote_fd)
+            clean, peak_kb = python_harness.run_job(job, zygote_fd)
             sys.setrecursionlimit(recursion_limit)
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(BaseException):
                     stream.flush()
             for target in (1, 2, REPORT_FD):
                 os.dup2(null, target)
-            os.write(channel_fd, _CLEAN if clean else _RETIRING)
+            os.write(channel_fd, _ANSWER.pack(_CLEAN if clean else _RETIRING, peak_kb))
             if not clean:
                 break
     finally:

@@ -46,24 +46,21 @@ def prepare_tests(job: dict) -> PreparedTests:
     return PreparedTests(setup, "", tests)
 
 
-def run_job(job: dict, zygote_fd: int) -> bool:
+def run_job(job: dict, zygote_fd: int) -> tuple[bool, int]:
     """Load the program in its own process, then run the setup and each test here, reporting
-    each result on `REPORT_FD`; whether the job ended cleanly (else the driver retires)."""
+    each result on `REPORT_FD`. Whether the job ended cleanly (else the driver retires), and
+    the program's peak resident size in KiB."""
     report = reporter(job["nonce"])
     try:
-        _run_job(job, zygote_fd, report)
+        prepared = prepare_tests(job)
+        process = remote.ProgramProcess(zygote_fd, [0, 1, 2])
+        try:
+            _run_with(process, job, prepared, report)
+        finally:
+            process.close()
     except BaseException:  # the driver's own failure: the job reports no completion
-        return False
-    return True
-
-
-def _run_job(job: dict, zygote_fd: int, report: Reporter) -> None:
-    prepared = prepare_tests(job)
-    process = remote.ProgramProcess(zygote_fd, [0, 1, 2])
-    try:
-        _run_with(process, job, prepared, report)
-    finally:
-        process.close()
+        return False, 0
+    return True, process.peak_kb
 
 
 def _run_with(process: remote.ProgramProcess, job: dict, prepared: PreparedTests, report: Reporter) -> None:

@@ -23,6 +23,7 @@ class ProgramProcess:
     """An untrusted program process started from the zygote, with a call channel to it."""
 
     def __init__(self, zygote_fd: int, stdio: Sequence[int]) -> None:
+        self.peak_kb = 0  # the largest resident size the program's process reported
         calls_read, self._calls = os.pipe()
         self._replies, replies_write = os.pipe()
         try:
@@ -48,6 +49,8 @@ class ProgramProcess:
             raise ProgramEnded(f"the program's process sent a malformed reply ({type(error).__name__})") from None
         if type(reply) is not dict:
             raise ProgramEnded("the program's process ended during the call")
+        if type(reply.get("peak_kb")) is int:
+            self.peak_kb = max(self.peak_kb, reply["peak_kb"])
         return reply
 
     def call(self, target: dict, args: tuple, kwargs: dict) -> object:
