@@ -27,7 +27,7 @@ from .zygote import Zygote
 WORKDIR = "/tmp/job"
 STDIN_FILE = "/tmp/stdin"
 SCRATCH_DIRS = ("/tmp", "/dev/shm")
-SECRET_FD = ZYGOTE_FD = 4  # where a driver finds its nonce (native) or the zygote (Python)
+SECRET_FD = ZYGOTE_FD = 4  # the nonce (the native drivers read descriptor 4), or the zygote (Python)
 
 
 def evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> dict:

@@ -2,8 +2,8 @@
 
 `run_job` runs in the driver process (`python_driver.py`: not dumpable, every catchable
 signal blocked, the only holder of the report channel); `run_main` is a body for
-`supervisor.run`, for standard-input programs. The
-program runs in its own process forked from the zygote (`program_process.py`). The tests
+`supervisor.run`, for standard-input programs. The program runs in its own process forked
+from the zygote (`program_process.py`). The tests
 run in the driver's namespace, with the driver's builtins and modules: the program's
 functions are `RemoteFunction` proxies, its plain-data globals are copies, and the
 benchmark's own helper code (`trusted_helpers`, e.g. a prompt's `encode_cyclic`) is
@@ -31,7 +31,7 @@ _COMPILE_ERRORS = program_process.COMPILE_ERRORS
 
 
 class PreparedTests(NamedTuple):
-    """A job's test code, rewritten and compiled by the fork server before it forks."""
+    """A job's test code, rewritten and compiled by the driver (cached across jobs)."""
 
     setup: CompiledTest | None
     setup_error: str  # why the setup does not compile ("" if it does)
