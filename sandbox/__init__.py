@@ -63,7 +63,8 @@ Limits, honestly:
   prototype chain and stack frames are closed). Python is not affected.
 - Python tests see the program only through calls: they cannot read attributes of or
   mutate objects the program keeps (an MBPP setup that builds a tree with `root.left = ...`
-  fails), and the function under test cannot be named like a builtin (MBPP 126's `sum`).
+  fails); a function under test named like a builtin (MBPP 126's `sum`) needs
+  `Job.entry_point`.
 - The driver is trusted with the benchmark's test code; a test that changes module state
   (a `random.seed`) affects later jobs of the same driver.
 - Without cgroups (bubblewrap mode) memory is capped per process, not per job: a job may

@@ -33,7 +33,8 @@ class Job:
     then each entry of `test_cases` in one namespace, each scored on its own. When
     `test_cases` is empty, `test_program` is run as a single test. The tests see the
     program's functions as proxies that call into the program's process and return plain
-    data, and its plain-data globals as copies; builtins and the helpers are the driver's own.
+    data, and its plain-data globals as copies; builtins and the helpers are the driver's own
+    (name the function under test in `entry_point` when it has a builtin's name).
     Java, C++, JavaScript: `test_program` is the benchmark's test code (MultiPL-E's `tests`,
     or a `main` after the program); it is compiled or run apart from `program` as a trusted
     test driver (see `sandbox/harness/native.py`). The run passes when it compiles and the
@@ -52,6 +53,7 @@ class Job:
     setup: str = ""
     io_cases: tuple[tuple[str, str], ...] = ()
     trusted_helpers: str = ""  # Python: benchmark code run in the driver, never the completion's
+    entry_point: str = ""  # Python: the function under test, bound even with a builtin's name (MBPP's `sum`)
     timeout_s: float | None = None  # None: the sandbox's configured default
     memory_mb: int | None = None
 
@@ -62,8 +64,8 @@ class Job:
             raise ValueError("a job needs test_cases, a test_program or io_cases")
         if self.test_cases and self.language != "python":
             raise ValueError(f"test_cases are for Python; {self.language} jobs take a test_program holding main")
-        if self.trusted_helpers and self.language != "python":
-            raise ValueError("trusted_helpers are for Python jobs")
+        if (self.trusted_helpers or self.entry_point) and self.language != "python":
+            raise ValueError("trusted_helpers and entry_point are for Python jobs")
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def run_job(job: dict, zygote_fd: int) -> tuple[bool, int]:
 def _run_with(process: remote.ProgramProcess, job: dict, prepared: PreparedTests, report: Reporter) -> None:
     try:
         loaded = process.start(job["program_job"])
-        exports = remote.exported_names(process, loaded.get("exports")) if loaded.get("loaded") == "ok" else None
+        ok = loaded.get("loaded") == "ok"
+        exports = remote.exported_names(process, loaded.get("exports"), job["entry_point"]) if ok else None
     except remote.ProgramEnded as ended:
         loaded, exports = {"loaded": "error", "message": str(ended)}, None
     if exports is None:

@@ -88,16 +88,16 @@ class RemoteFunction:
         return f"<function {self.__name__} of the program>"
 
 
-def exported_names(process: ProgramProcess, exports: object) -> dict:
+def exported_names(process: ProgramProcess, exports: object, entry_point: str) -> dict:
     """The driver's bindings for the names the program defined: functions and handles as
     proxies, plain data as copies, standard-library modules it imported as the driver's own
-    import of them. Names of builtins and dunder names are left out, so a program cannot
-    shadow what the tests use."""
+    import of them. Names of builtins (but `entry_point`, the function under test) and dunder
+    names are left out, so a program cannot shadow what the tests use."""
     if type(exports) is not dict:
         raise ProgramEnded("the program's process sent malformed names")
     bound = {}
     for name, export in exports.items():
-        if type(name) is not str or name.startswith("__") or hasattr(builtins, name):
+        if type(name) is not str or name.startswith("__") or (hasattr(builtins, name) and name != entry_point):
             continue
         if type(export) is list and len(export) == 2 and export[0] == "module":
             module = _standard_module(export[1])

@@ -153,3 +153,12 @@ def test_a_stopped_or_killed_zygote_and_driver_do_not_fail_later_jobs(lone_sandb
         verdict = lone_sandbox.run(Job("python", program, test_cases=("assert result == 1",), timeout_s=2))
         assert not verdict.passed
         still_scores_right(lone_sandbox)
+
+
+def test_a_function_under_test_named_like_a_builtin_needs_its_entry_point(sandbox):
+    program = "def sum(a, b):\n    return a + b\n\n\ndef abs(x):\n    return 0\n"
+    tests = ("assert sum(10, 15) == 25", "assert abs(-2) == 2")
+    shadowing = sandbox.run(Job("python", program, test_cases=tests))
+    assert [test.passed for test in shadowing.tests] == [False, True]  # the tests' own sum and abs
+    named = sandbox.run(Job("python", program, test_cases=tests, entry_point="sum"))
+    assert [test.passed for test in named.tests] == [True, True]  # only `sum` is the program's
