@@ -39,9 +39,9 @@ grows with every new trick):
 - Containment (bubblewrap): own user, PID, network, mount, IPC and UTS namespaces; no
   network beyond an empty loopback; read-only system directories, /proc/sys included, and
   no host files (no project directory, /root, /work or home); size-capped tmpfs as the only
-  writable places; a cleared environment; a non-root uid per worker slot; rlimits on CPU
-  time, address space, processes, open files and file size; a wall-clock timeout and an
-  output cap per run; every leftover process killed after each job.
+  writable places; a cleared environment; a seccomp filter; a non-root uid per worker slot;
+  rlimits on CPU time, address space, processes, open files and file size; a wall-clock
+  timeout and an output cap per run; every leftover process killed after each job.
 - Scoring: a job passes only when the trusted driver reached its end and every check held.
   Results travel over a pipe only the driver holds, tagged with a per-job nonce no file
   contains. Python programs never share a process with the tests, the report channel or the
@@ -70,9 +70,11 @@ Limits, honestly:
 - Without cgroups (bubblewrap mode) memory is capped per process, not per job: a job may
   use up to max_processes x memory_mb of virtual memory, and the tmpfs mounts add
   2 x tmpfs_mb. The Docker mode adds a memory and PID cgroup per worker.
-- There is no seccomp filter: the kernel's whole system-call surface is reachable, as with
-  any namespace sandbox, so a kernel exploit escapes. Run it on a patched kernel; prefer
-  Docker/podman with its default seccomp profile where that matters.
+- The seccomp filter (bubblewrap mode, x86-64; `seccomp.py`) is a denylist of calls
+  programs never need (ptrace, process_vm_*, keyrings, mounts, namespaces, modules, BPF,
+  perf events, userfaultfd, io_uring): the rest of the kernel's system-call surface stays
+  reachable, so a kernel exploit through an allowed call escapes. Run it on a patched
+  kernel. The Docker mode relies on Docker's default seccomp profile instead.
 
 Verdicts computed under another `SANDBOX_VERSION` or config should not be reused: key caches
 on `SandboxConfig.fingerprint()`.
