@@ -4,56 +4,97 @@
 
     with Sandbox(SandboxConfig(workers=0)) as sb:   # one worker per core
         verdict = sb.run(Job("python", program, test_cases=("assert f(1) == 2",)))
+        helpers = prompt_helpers(prompt, "f")      # the prompt's own helpers, run trusted
+        verdict = sb.run(Job("python", prompt + completion, test_program=check, trusted_helpers=helpers))
         verdicts = sb.run_many(jobs)                # same order as jobs
         for index, verdict in sb.imap(jobs): ...    # as they finish
 
 This package is standalone: it imports nothing from the rest of ledex.
 
-How a job runs. Each worker slot is a long-lived Python fork server inside its own sandbox
-(bubblewrap namespaces by default, or a Docker container). For every job it forks a child
-that sets resource limits, starts a new session, and runs the harness: for Python, the
-program, then the setup, then each test in the same namespace; for Java, C++ and
-JavaScript, the compiler and then the program. After the job the server kills every
-process left in the sandbox and wipes its writable directories. The host keeps the next
-job queued behind the running one, and replaces a worker that dies.
+How a job runs. Each worker slot is a long-lived fork server inside its own sandbox
+(bubblewrap namespaces by default, or a Docker container). The verdict is always computed by
+trusted code the program cannot reach:
+
+- Python: the program is loaded in a process of its own, forked from a zygote that was
+  started before any job and never held one. A trusted driver process (one per worker,
+  replaced after any job that did not end cleanly) runs the benchmark's helpers, setup and
+  tests with its own builtins; the program's functions are proxies that send the arguments
+  and get the result back as plain data (None, bool, int, float, complex, str, bytes, list,
+  tuple, dict, set, frozenset; anything else is an opaque handle that fails comparisons).
+- C++: the test's `main` is compiled as a translation unit of its own; every global symbol
+  of the program but the functions the tests call is made local before linking.
+- Java: the test's `main` runs in a class of its own, launched by name; its asserts become
+  checks that cannot be disabled, and its `equals` comparisons accept only JDK and
+  javatuples values.
+- JavaScript: the program runs in a `node:vm` context of its own, without `require` or
+  `process`; the tests run in the driver's realm and get plain data back from it.
+
+After each job the fork server kills every process but the zygote and the driver, removes
+the job's files and SysV IPC objects, and retires the worker if the zygote is gone.
 
 Threat model. The sandbox is built for programs that are wrong, careless, or written to
-game their score, produced by models at scale:
+game their score, produced by models at scale (the attack corpus in tests/sandbox/attacks/
+grows with every new trick):
 
 - Containment (bubblewrap): own user, PID, network, mount, IPC and UTS namespaces; no
-  network beyond an empty loopback; read-only system directories and no host files
-  (no project directory, /root, /work or home); size-capped tmpfs as the only writable
-  places; a cleared environment; a non-root uid per worker slot; rlimits on CPU time,
-  address space, processes, open files and file size; a wall-clock timeout and an output
-  cap per run; every leftover process killed after each job.
-- Scoring: a job passes only when the harness itself reached its end and every check held.
-  Results travel over a private pipe, tagged with a per-job nonce the program is not given,
-  and a final `complete` record is required, so exiting early with status 0, raising
-  SystemExit, or killing the harness never passes. Comparisons and truth tests in Python
-  test code are rewritten to accept only built-in value types (see
-  `harness/strict_checks.py`), so objects with a fake `__eq__`, `__bool__` or `__lt__`
-  fail. Replacing builtins, or attributes of modules the tests import, fails the tests.
+  network beyond an empty loopback; read-only system directories, /proc/sys included, and
+  no host files (no project directory, /root, /work or home); size-capped tmpfs as the only
+  writable places; a cleared environment; a seccomp filter; a non-root uid per worker slot;
+  rlimits on CPU time, address space, processes, open files and file size; a wall-clock
+  timeout and an output cap per run; every leftover process killed after each job.
+- Scoring: a job passes only when the trusted driver reached its end and every check held.
+  Results travel over a pipe only the driver holds, tagged with a per-job nonce no file
+  contains. Python programs never share a process with the tests, the report channel or the
+  nonce, so exiting, killing, forging report lines, frames, `gc`, `sys.settrace`, shadowed
+  builtins or helpers, lying dunder methods, timers and patched modules change nothing but
+  the program's own process. C++ and Java programs cannot redefine the driver's macros,
+  `main`, assert machinery or comparisons; exiting early by any path skips the record.
+- Between jobs: programs come from a process that never held another job's data, and
+  cannot read the memory of the fork server, zygote or driver (none is dumpable); SysV
+  objects are removed and sysctls are read-only. A failure while cleaning up retires the
+  worker instead of killing it.
 
 Limits, honestly:
+- C++, Java and JavaScript programs share their process with the test driver: code of the
+  program can read and write that whole process's memory (a C++ constructor, `Unsafe` or
+  /proc/self/mem in Java), so a program written to find the nonce in memory and write the
+  completion record itself could still forge a pass; so could a JavaScript program that
+  escapes `node:vm` (not a security boundary; the known escapes through the context's
+  prototype chain and stack frames are closed). Python is not affected.
+- Python tests see the program only through calls: they cannot read attributes of or
+  mutate objects the program keeps (an MBPP setup that builds a tree with `root.left = ...`
+  fails); a function under test named like a builtin (MBPP 126's `sum`) needs
+  `Job.entry_point`.
+- The driver is trusted with the benchmark's test code; a test that changes module state
+  (a `random.seed`) affects later jobs of the same driver.
 - Without cgroups (bubblewrap mode) memory is capped per process, not per job: a job may
   use up to max_processes x memory_mb of virtual memory, and the tmpfs mounts add
   2 x tmpfs_mb. The Docker mode adds a memory and PID cgroup per worker.
-- There is no seccomp filter: the kernel's whole system-call surface is reachable, as
-  with any namespace sandbox. Run it on a patched kernel; prefer Docker/podman with its
-  default seccomp profile where that matters.
-- Scoring guards stop the gaming that programs do by calling things (exits, kills,
-  patching, fake comparisons). A program that deliberately introspects the harness
-  (reads the nonce out of its own process memory, rewrites frames with `sys.settrace`,
-  edits closure cells via `gc`, or reads its own C++/Java/JavaScript source, which embeds
-  the nonce) can still forge a pass. Test code that calls functions or modules the program
-  defines trusts what they return.
-- Within one worker, SysV IPC objects can outlive a job (files cannot); a program could
-  leave one for a later program on the same worker to read.
+- The seccomp filter (bubblewrap mode, x86-64; `seccomp.py`) is a denylist of calls
+  programs never need (ptrace, process_vm_*, keyrings, mounts, namespaces, modules, BPF,
+  perf events, userfaultfd, io_uring): the rest of the kernel's system-call surface stays
+  reachable, so a kernel exploit through an allowed call escapes. Run it on a patched
+  kernel. The Docker mode relies on Docker's default seccomp profile instead.
+
+Verdicts computed under another `SANDBOX_VERSION` or config should not be reused: key caches
+on `SandboxConfig.fingerprint()`.
 """
 
-from .config import SandboxConfig
+from .config import SANDBOX_VERSION, SandboxConfig
 from .errors import SandboxUnavailable
 from .sandbox import Sandbox
+from .trusted_helpers import prompt_helpers
 from .verdict import LANGUAGES, Job, Status, TestResult, Verdict
 
-__all__ = ["LANGUAGES", "Job", "Sandbox", "SandboxConfig", "SandboxUnavailable", "Status", "TestResult", "Verdict"]
+__all__ = [
+    "LANGUAGES",
+    "SANDBOX_VERSION",
+    "Job",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxUnavailable",
+    "Status",
+    "TestResult",
+    "Verdict",
+    "prompt_helpers",
+]

@@ -1,9 +1,9 @@
 """Fork servers under bubblewrap: the command line, and one process per worker slot.
 
 Each worker gets new user, PID, network, mount, IPC, UTS (and, where possible, cgroup)
-namespaces; read-only /usr and a few files of /etc; fresh /proc and /dev; size-capped
-tmpfs mounts on /tmp and /dev/shm as the only writable places; a cleared environment; and,
-when the host process is root, a uid of its own. The fork server is PID 1 in there.
+namespaces; read-only /usr and a few files of /etc; fresh /proc (with /proc/sys read-only) and /dev; size-capped
+tmpfs mounts on /tmp and /dev/shm as the only writable places; a cleared environment; a
+seccomp filter (`seccomp.py`); and, when the host process is root, a uid of its own. The fork server is PID 1 in there.
 Needs bubblewrap 0.8 or later (Debian 12's) for --size and --disable-userns.
 """
 
@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 
+from . import seccomp
 from .config import SandboxConfig
 from .errors import SandboxUnavailable
 from .uid_lease import UidLease, lease_uid
@@ -57,6 +58,7 @@ def bwrap_argv(config: SandboxConfig, bwrap: str) -> list[str]:
     tmpfs_bytes = str(config.tmpfs_mb << 20)
     argv += [
         "--proc", "/proc",
+        "--ro-bind", "/proc/sys", "/proc/sys",  # sysctls (per namespace where they matter) stay as they are
         "--dev", "/dev",
         "--size", tmpfs_bytes, "--tmpfs", "/tmp",
         "--size", tmpfs_bytes, "--tmpfs", "/dev/shm",
@@ -79,13 +81,29 @@ class BwrapLauncher:
             raise SandboxUnavailable(f"bubblewrap ({config.bwrap_executable!r}) is not installed. {FIX_HINT}")
         self._config = config
         self._argv = bwrap_argv(config, bwrap)
+        self._seccomp = seccomp.filter_program()
 
     def start(self, slot: int) -> Worker:
         lease = lease_uid(self._config.uid_base + slot) if os.geteuid() == 0 else None
         uid = lease.uid if lease else None
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the channel keeps it and closes it)
-        process = subprocess.Popen(
-            self._argv,
+        argv, filter_fd = self._argv, None
+        if self._seccomp is not None:
+            filter_fd = os.memfd_create("ledex-seccomp")
+            os.write(filter_fd, self._seccomp)
+            os.lseek(filter_fd, 0, os.SEEK_SET)
+            separator = argv.index("--")
+            argv = [*argv[:separator], "--seccomp", str(filter_fd), *argv[separator:]]
+        try:
+            process = self._popen(argv, filter_fd, uid, stderr)
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)
+        return Worker(_ProcessChannel(process, stderr, lease), self._config.worker_settings(), fix_hint=FIX_HINT)
+
+    def _popen(self, argv: list[str], filter_fd: int | None, uid: int | None, stderr) -> subprocess.Popen:
+        return subprocess.Popen(
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -96,8 +114,8 @@ class BwrapLauncher:
             group=uid,
             extra_groups=[] if uid is not None else None,
             process_group=0,
+            pass_fds=() if filter_fd is None else (filter_fd,),
         )
-        return Worker(_ProcessChannel(process, stderr, lease), self._config.worker_settings(), fix_hint=FIX_HINT)
 
 
 class _ProcessChannel:

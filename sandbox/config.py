@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 ISOLATIONS = ("bwrap", "docker")
+# Raised whenever the same program and tests could get a different verdict; results computed
+# under another version (or config, see `SandboxConfig.fingerprint`) should not be reused.
+SANDBOX_VERSION = "2"
+_HARNESS_DIR = Path(__file__).parent / "harness"
+# Fields that change how jobs are scheduled or reached, never their verdicts.
+_NOT_IN_FINGERPRINT = ("workers", "uid_base", "docker_url")
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class SandboxConfig:
     uid_base: worker slot `i` runs as the first uid from `uid_base + i` that no other
         sandbox on the host holds (see uid_lease.py) when the host process is root
         (otherwise as the host's own uid), so process limits apply per slot.
-    python_executable, gxx, javac, java, java_classpath, node: paths inside the sandbox.
+    python_executable, gxx, objcopy, javac, java, java_classpath, node: paths inside the sandbox.
         For "bwrap" these are host paths of read-only system directories.
     docker_url, docker_image, docker_python: the Docker API, the image every worker
         container runs, and the interpreter on the image's PATH that runs the harness.
@@ -46,6 +55,7 @@ class SandboxConfig:
     bwrap_executable: str = "bwrap"
     python_executable: str = "/usr/bin/python3"
     gxx: str = "/usr/bin/g++"
+    objcopy: str = "/usr/bin/objcopy"
     javac: str = "/usr/bin/javac"
     java: str = "/usr/bin/java"
     java_classpath: tuple[str, ...] = ("/usr/share/java/javatuples.jar",)
@@ -65,6 +75,21 @@ class SandboxConfig:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
 
+    def fingerprint(self) -> str:
+        """A digest of SANDBOX_VERSION, the harness's source and every setting that can change a
+        verdict: key cached verdicts on it.
+
+        >>> SandboxConfig().fingerprint() == SandboxConfig(workers=3).fingerprint()
+        True
+        >>> SandboxConfig().fingerprint() == SandboxConfig(timeout_s=1).fingerprint()
+        False
+        """
+        settings = {name: value for name, value in asdict(self).items() if name not in _NOT_IN_FINGERPRINT}
+        digest = hashlib.sha256(json.dumps([SANDBOX_VERSION, settings], sort_keys=True).encode())
+        for path in sorted(_HARNESS_DIR.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()[:16]
+
     @property
     def worker_count(self) -> int:
         return self.workers or len(os.sched_getaffinity(0))
@@ -80,6 +105,7 @@ class SandboxConfig:
             "compile_memory_mb": self.compile_memory_mb,
             "toolchains": {
                 "gxx": self.gxx,
+                "objcopy": self.objcopy,
                 "javac": self.javac,
                 "java": self.java,
                 "java_classpath": list(self.java_classpath),

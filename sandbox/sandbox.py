@@ -79,6 +79,8 @@ class Sandbox:
             "test_program": job.test_program,
             "setup": job.setup,
             "io_cases": [list(case) for case in job.io_cases],
+            "trusted_helpers": job.trusted_helpers,
+            "entry_point": job.entry_point,
             "timeout_s": job.timeout_s or self.config.timeout_s,
             "memory_mb": job.memory_mb or self.config.memory_mb,
         }

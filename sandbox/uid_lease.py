@@ -41,4 +41,6 @@ def lease_uid(first: int) -> UidLease:
             os.close(fd)
             continue
         return UidLease(uid, fd)
-    raise SandboxUnavailable(f"no free worker uid in {first}..{first + SEARCH_SPAN - 1}; too many sandboxes are running")
+    raise SandboxUnavailable(
+        f"no free worker uid in {first}..{first + SEARCH_SPAN - 1}; too many sandboxes are running"
+    )

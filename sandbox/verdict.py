@@ -27,12 +27,18 @@ class Status(str, enum.Enum):
 class Job:
     """One untrusted program and the tests to run it against.
 
-    Python: `program` is executed as a module; then `setup`; then each entry of `test_cases`
-    in the same namespace, one by one, each scored on its own. When `test_cases` is empty,
-    `test_program` is run after `program` as a single test.
-    Java, C++, JavaScript: `program` and `test_program` are concatenated into one source file
-    (`test_program` holds `main`); the run passes when it compiles, `main` returns, and the
-    process exits 0.
+    Python: `program` is loaded as a module in a process of its own; the tests run in a
+    trusted driver process: `trusted_helpers` (the benchmark's own helper code, e.g. the
+    prompt's functions other than the one under test; see `prompt_helpers`), then `setup`,
+    then each entry of `test_cases` in one namespace, each scored on its own. When
+    `test_cases` is empty, `test_program` is run as a single test. The tests see the
+    program's functions as proxies that call into the program's process and return plain
+    data, and its plain-data globals as copies; builtins and the helpers are the driver's own
+    (name the function under test in `entry_point` when it has a builtin's name).
+    Java, C++, JavaScript: `test_program` is the benchmark's test code (MultiPL-E's `tests`,
+    or a `main` after the program); it is compiled or run apart from `program` as a trusted
+    test driver (see `sandbox/harness/native.py`). The run passes when it compiles and the
+    driver's `main` returns.
     Standard-input problems (APPS, CodeContests): `io_cases` holds (stdin, expected stdout)
     pairs; `program` runs once per pair as the main program, and its output must equal the
     expected output up to whitespace between tokens.
@@ -46,6 +52,8 @@ class Job:
     test_program: str = ""
     setup: str = ""
     io_cases: tuple[tuple[str, str], ...] = ()
+    trusted_helpers: str = ""  # Python: benchmark code run in the driver, never the completion's
+    entry_point: str = ""  # Python: the function under test, bound even with a builtin's name (MBPP's `sum`)
     timeout_s: float | None = None  # None: the sandbox's configured default
     memory_mb: int | None = None
 
@@ -56,6 +64,8 @@ class Job:
             raise ValueError("a job needs test_cases, a test_program or io_cases")
         if self.test_cases and self.language != "python":
             raise ValueError(f"test_cases are for Python; {self.language} jobs take a test_program holding main")
+        if (self.trusted_helpers or self.entry_point) and self.language != "python":
+            raise ValueError("trusted_helpers and entry_point are for Python jobs")
 
 
 @dataclass(frozen=True)

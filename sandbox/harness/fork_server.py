@@ -1,11 +1,11 @@
 """A worker's main loop: PID 1 of the sandbox, running one job at a time for the host.
 
-Jobs run in forked children (see `supervisor.py`), so each starts from this process's
-pristine state, with the modules below already imported. The control channel to the host
-moves to private descriptors that children never inherit, and this process is made
-non-dumpable, so a program running as the same user can neither write fake replies
-through /proc nor attach to this process. As PID 1 of its namespace, it only receives
-signals from inside the sandbox that it handles, and it handles none (not even SIGINT).
+Jobs run in forked children (see `supervisor.py`); untrusted Python programs run in processes
+forked from the zygote, a child started before any job arrived (see `zygote.py`). The control
+channel to the host moves to private descriptors that children never inherit, and this process
+is made non-dumpable, so a program running as the same user can neither write fake replies
+through /proc nor attach to this process. As PID 1 of its namespace, it only receives signals
+from inside the sandbox that it handles, and it handles none (not even SIGINT).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import os
 import signal
 
 from . import jobs, protocol, supervisor
+from .python_driver import Driver
+from .zygote import Zygote
 
 # Imported once here so that each job's fork finds them loaded. Every module makes each
 # fork slower (page tables to copy), so only those programs import most often are here.
@@ -29,12 +31,14 @@ def serve() -> None:
     for name in _WARM_MODULES:
         importlib.import_module(name)
     gc.freeze()  # collections in a job then leave the server's objects (and their pages) alone
+    zygote = Zygote()  # before any job: it never holds one
+    driver = Driver(zygote.fd)
     settings = protocol.read_message(control_in)
     if settings is None:
         return
     protocol.write_message(control_out, _self_report())
     while (request := protocol.read_message(control_in)) is not None:
-        verdict = jobs.evaluate(request, settings)
+        verdict = jobs.evaluate(request, settings, zygote, driver)
         protocol.write_message(control_out, verdict)
         if verdict.get("retire"):
             return

@@ -1,4 +1,10 @@
-"""Evaluating one job inside the sandbox: the runs it needs, their limits, and their scores."""
+"""Evaluating one job inside the sandbox: the runs it needs, their limits, and their scores.
+
+Python programs run in processes forked from the zygote, called by a trusted driver that
+alone holds the report channel and the nonce (`python_harness.py`). Java, C++ and
+JavaScript programs are exec'd with a test driver of their own (`native.py`), which
+receives the nonce on a pipe at start-up, never in a file.
+"""
 
 from __future__ import annotations
 
@@ -6,61 +12,95 @@ import functools
 import os
 import signal
 import time
+import traceback
 from collections.abc import Callable
 from typing import NoReturn
 
-from . import native, python_harness, scoring, supervisor
+from . import ipc_cleanup, native, python_harness, scoring, supervisor
+from .program_process import PROGRAM_FILE
 from .protocol import test_names
-from .reports import completion_line, parse_reports
-from .text import decode_output
+from .python_driver import Driver
+from .reports import parse_reports
+from .text import decode_output, truncate
+from .zygote import Zygote
 
 WORKDIR = "/tmp/job"
 STDIN_FILE = "/tmp/stdin"
 SCRATCH_DIRS = ("/tmp", "/dev/shm")
+SECRET_FD = ZYGOTE_FD = 4  # the nonce (the native drivers read descriptor 4), or the zygote (Python)
 
 
-def evaluate(request: dict, settings: dict) -> dict:
+def evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> dict:
     """The verdict of one job. `retire: true` in it asks the host to replace this worker,
-    which could not return to a clean state."""
+    which could not return to a clean state. Never raises: whatever fails while evaluating
+    or cleaning up (a RecursionError, a full disk) retires the worker instead."""
     start = time.monotonic()
-    os.mkdir(WORKDIR)
     try:
-        verdict = _evaluate(request, settings)
-    except supervisor.CleanupFailed as failure:
-        cases = scoring.not_run(test_names(request), "runtime_error", "the sandbox failed")
-        verdict = scoring.verdict(cases, message=f"the sandbox could not clean up after the program: {failure}")
-        verdict["retire"] = True
-    try:
-        _wipe_scratch()
-    except OSError:
-        verdict["retire"] = True
+        os.mkdir(WORKDIR)
+        verdict = _evaluate(request, settings, zygote, driver)
+    except BaseException as failure:
+        verdict = _sandbox_failure(request, failure)
+    for cleanup in (_wipe_scratch, ipc_cleanup.remove_sysv_objects):
+        try:
+            cleanup()
+        except BaseException:
+            verdict["retire"] = True
+    if not zygote.alive():
+        verdict["retire"] = True  # a program killed it; a new worker brings a clean one
     verdict["time_s"] = time.monotonic() - start
     return verdict
 
 
-def _evaluate(request: dict, settings: dict) -> dict:
+def _sandbox_failure(request: dict, failure: BaseException) -> dict:
+    try:
+        cases = scoring.not_run(test_names(request), "runtime_error", "the sandbox failed")
+        message = f"the sandbox could not run or clean up after the program: {type(failure).__name__}: {failure}"
+        verdict = scoring.verdict(cases, message=truncate(message))
+    except BaseException:
+        verdict = scoring.verdict([], status="runtime_error", message="the sandbox could not run this job")
+    verdict["retire"] = True
+    return verdict
+
+
+def _evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> dict:
     language, names, nonce = request["language"], test_names(request), os.urandom(16).hex()
     if language == "python":
-        if request["io_cases"]:
-            run_program = functools.partial(python_harness.run_as_main, request["program"], nonce)
-            return _io_cases(run_program, request, settings, request["memory_mb"], nonce)
-        prepared = python_harness.prepare_tests(request)
-        outcome = supervisor.run(
-            functools.partial(python_harness.run_tests, request, prepared, nonce),
-            workdir=WORKDIR,
-            limits=_limits(settings, request["timeout_s"], request["memory_mb"]),
-        )
-        return scoring.score_python_tests(names, outcome, parse_reports(outcome.reports, nonce))
+        return _python(request, settings, zygote, driver, names, nonce)
     missing = native.missing_toolchain(language, settings["toolchains"])
     if missing:
         return {"unavailable": f"{language} jobs need {missing}, which the sandbox does not have"}
     return _native(request, settings, names, nonce)
 
 
+def _python(request: dict, settings: dict, zygote: Zygote, driver: Driver, names: list[str], nonce: str) -> dict:
+    limits = _limits(settings, request["timeout_s"], request["memory_mb"])
+    program_job = {"program": request["program"], "workdir": WORKDIR, "limits": list(limits)}
+    if request["io_cases"]:
+        error = _python_compile_error(request["program"])
+        if error:
+            return _compile_error(names, error)
+        run_program = functools.partial(python_harness.run_main, {**program_job, "mode": "main"}, ZYGOTE_FD)
+        options = {"extra_fds": {ZYGOTE_FD: zygote.fd}, "dumpable": False}
+        return _io_cases(run_program, request, settings, request["memory_mb"], options)
+    job = {**request, "nonce": nonce, "program_job": {**program_job, "mode": "module"}}
+    outcome = driver.run(job, limits)
+    return scoring.score_python_tests(names, outcome, parse_reports(outcome.reports, nonce))
+
+
+def _python_compile_error(program: str) -> str:
+    try:
+        compile(program, PROGRAM_FILE, "exec", dont_inherit=True)
+    except BaseException as error:
+        return truncate("".join(traceback.format_exception_only(type(error), error)))
+    return ""
+
+
 def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict:
     io = bool(request["io_cases"])
-    completion = None if io else completion_line(nonce)
-    build = native.build(request, settings["toolchains"], settings["compile_memory_mb"], completion)
+    try:
+        build = native.build(request, settings["toolchains"], settings["compile_memory_mb"])
+    except native.NoTestDriver as error:
+        return _compile_error(names, str(error))
     for name, content in build.files.items():
         with open(os.path.join(WORKDIR, name), "w", encoding="utf-8") as file:
             file.write(content)
@@ -72,15 +112,23 @@ def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict
             return _compile_error(names, message)
     run_program = _executing(build.run_argv(WORKDIR))
     if io:
-        return _io_cases(run_program, request, settings, build.run_memory_mb, nonce)
+        return _io_cases(run_program, request, settings, build.run_memory_mb, {})
     limits = _limits(settings, request["timeout_s"], build.run_memory_mb)
-    outcome = supervisor.run(run_program, workdir=WORKDIR, limits=limits)
+    secret_read, secret_write = os.pipe()
+    try:
+        os.write(secret_write, nonce.encode())
+        os.close(secret_write)
+        outcome = supervisor.run(run_program, workdir=WORKDIR, limits=limits, extra_fds={SECRET_FD: secret_read})
+    finally:
+        os.close(secret_read)
     reports = parse_reports(outcome.reports, nonce)
     case = scoring.score_program_run(names[0], outcome, reports, scoring.MARKERS[request["language"]])
     return scoring.verdict([case], outcome=outcome)
 
 
-def _io_cases(run_program: Callable[[], NoReturn], request: dict, settings: dict, memory_mb: int, nonce: str) -> dict:
+def _io_cases(
+    run_program: Callable[[], NoReturn], request: dict, settings: dict, memory_mb: int, options: dict
+) -> dict:
     """Run the program once per (stdin, expected stdout) case, within one time budget."""
     names, markers = test_names(request), scoring.MARKERS[request["language"]]
     deadline = time.monotonic() + request["timeout_s"]
@@ -93,10 +141,7 @@ def _io_cases(run_program: Callable[[], NoReturn], request: dict, settings: dict
         with open(STDIN_FILE, "w", encoding="utf-8") as file:
             file.write(stdin)
         limits = _limits(settings, remaining, memory_mb)
-        outcome = supervisor.run(run_program, workdir=WORKDIR, stdin_path=STDIN_FILE, limits=limits)
-        program_error = parse_reports(outcome.reports, nonce).program_error
-        if program_error is not None and program_error[0] == "compile_error":
-            return _compile_error(names, program_error[1])
+        outcome = supervisor.run(run_program, workdir=WORKDIR, stdin_path=STDIN_FILE, limits=limits, **options)
         cases.append(scoring.score_io_case(names[index], outcome, stdin, expected, markers))
         outcomes.append(outcome)
         if shown is None and cases[-1].status != "passed":
@@ -138,18 +183,19 @@ def _executing(argv: list[str]) -> Callable[[], NoReturn]:
 
 
 def _wipe_scratch() -> None:
-    """Remove everything the job left in the writable directories."""
-    for directory in SCRATCH_DIRS:
-        if os.path.isdir(directory):
-            _empty(directory)
-
-
-def _empty(directory: str) -> None:
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                os.chmod(entry.path, 0o700)  # the program may have locked its own directories
-                _empty(entry.path)
-                os.rmdir(entry.path)
-            else:
-                os.unlink(entry.path)
+    """Remove everything the job left in the writable directories, however deeply nested
+    (without recursion: a program may nest directories thousands deep)."""
+    pending = [directory for directory in SCRATCH_DIRS if os.path.isdir(directory)]
+    emptied: list[str] = []  # directories to remove once their contents are gone, deepest last
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    os.chmod(entry.path, 0o700)  # the program may have locked its own directories
+                    pending.append(entry.path)
+                    emptied.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+    for directory in reversed(emptied):
+        os.rmdir(directory)

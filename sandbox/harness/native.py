@@ -1,67 +1,26 @@
 """Java, C++ and JavaScript: the files of a job, and the commands that compile and run them.
 
-With a test program, each language gets a small addition that writes the `complete` report
-line only when `main` returned normally, so a program that exits early with status 0
-(`System.exit(0)`, `exit(0)`, `process.exit(0)`) does not pass:
-
-- C++: `exit` is wrapped at link time (`-Wl,--wrap=exit`); an `atexit` handler reports
-  completion unless the program called `exit` itself. `_exit` and `quick_exit` skip it.
-- Java: a launcher class invokes the test program's `main` by reflection and reports after
-  it returns (`System.exit` never returns).
-- JavaScript: a statement appended after the test program reports completion.
-
-The nonce is part of the generated source, which the program could read back; see the
-threat model in the `sandbox` package.
+With a test program, the tests run as a trusted driver kept apart from the program (see
+`cpp_driver.py`, `java_driver.py` and `js_driver.py`): the driver reads the job's nonce from
+file descriptor 4 at start-up and writes the completion record on the report channel only
+after its tests returned, so exiting early, with any status, never passes. Standard-input
+programs run on their own; their output is what is scored.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable
 from typing import NamedTuple
+
+from . import cpp_driver, java_driver, js_driver
 
 # The JVM and V8 reserve far more address space than they use; their heaps are capped by
 # flags, and the address-space limit only keeps native allocations in check.
 JVM_RESERVED_MB = 1536
 V8_RESERVED_MB = 1024
 
-_JAVA_LAUNCHER_CLASS = "LedexLauncher"
-_JAVA_LAUNCHER = """\
-// Added by the sandbox: run the first class that has main(String[]) and report when it returns.
-// Its own frames are cut from the stack trace of a failure, which is shown to people and models.
-public final class LedexLauncher {
-    public static void main(String[] classNames) throws Throwable {
-        java.lang.reflect.Method main = null;
-        for (String name : classNames) {
-            try {
-                main = Class.forName(name).getMethod("main", String[].class);
-                break;
-            } catch (NoSuchMethodException notThisOne) {
-            }
-        }
-        if (main == null) {
-            throw new IllegalStateException("no class declares public static void main(String[])");
-        }
-        try {
-            main.invoke(null, (Object) new String[0]);
-        } catch (java.lang.reflect.InvocationTargetException failure) {
-            Throwable cause = failure.getCause();
-            cause.setStackTrace(java.util.Arrays.stream(cause.getStackTrace())
-                    .takeWhile(frame -> !frame.getClassName().startsWith("jdk.internal.reflect."))
-                    .toArray(StackTraceElement[]::new));
-            throw cause;
-        }
-        String completion = %s;
-        if (!completion.isEmpty()) {
-            try (java.io.FileOutputStream channel = new java.io.FileOutputStream("/proc/self/fd/3")) {
-                channel.write(completion.getBytes());
-            }
-        }
-    }
-}
-"""
 # Fast start-up and small reservations: jobs are short, and the address space is capped.
 _JVM_FLAGS = (
     "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
@@ -71,29 +30,9 @@ _JAVA_PUBLIC_TYPE = re.compile(
     r"^public\s+(?:(?:final|abstract|sealed|strictfp)\s+)*(?:class|interface|enum|record)\s+(\w+)", re.MULTILINE
 )
 
-_CPP_COMPLETION = """
-// Added by the sandbox: report that main returned. exit() is wrapped at link time, so a
-// program that calls it to end the run early does not count as finished.
-#include <cstdlib>
-#include <unistd.h>
-static bool ledex_exit_called = false;
-extern "C" [[noreturn]] void __real_exit(int status);
-extern "C" [[noreturn]] void __wrap_exit(int status) {
-    ledex_exit_called = true;
-    __real_exit(status);
-}
-static void ledex_report_completion() {
-    static const char line[] = %s;
-    if (!ledex_exit_called && write(3, line, sizeof line - 1) < 0) {
-        ledex_exit_called = true;
-    }
-}
-__attribute__((constructor(101))) static void ledex_register_completion() {
-    std::atexit(ledex_report_completion);
-}
-"""
 
-_JS_COMPLETION = "\n;require('fs').writeSync(3, %s);\n"
+class NoTestDriver(ValueError):
+    """The test program does not have the shape the language's driver needs (a `main`)."""
 
 
 class Build(NamedTuple):
@@ -104,73 +43,72 @@ class Build(NamedTuple):
     run_memory_mb: int | None
 
 
-def build(job: dict, toolchains: dict, compile_memory_mb: int, completion: str | None) -> Build:
-    """How to compile and run `job`; `completion` is the report line for a test program (None for io)."""
-    source = job["program"] if completion is None else f"{job['program']}\n{job['test_program']}\n"
+def build(job: dict, toolchains: dict, compile_memory_mb: int) -> Build:
+    """How to compile and run `job` (raises NoTestDriver for a test program without `main`)."""
     builders = {"cpp": _cpp, "java": _java, "js": _javascript}
-    return builders[job["language"]](source, toolchains, compile_memory_mb, job["memory_mb"], completion)
+    tests = job["test_program"] if not job["io_cases"] else None
+    return builders[job["language"]](job["program"], tests, toolchains, compile_memory_mb, job["memory_mb"])
 
 
 def missing_toolchain(language: str, toolchains: dict) -> str | None:
     """The first executable or jar the language needs that does not exist, else None."""
     needed = {
-        "cpp": [toolchains["gxx"]],
+        "cpp": [toolchains["gxx"], toolchains["objcopy"]],
         "java": [toolchains["javac"], toolchains["java"], *toolchains["java_classpath"]],
         "js": [toolchains["node"]],
     }
     return next((path for path in needed[language] if not os.path.exists(path)), None)
 
 
-def _string_literal(text: str) -> str:
-    """A double-quoted literal valid in C++, Java and JavaScript (`text` is ASCII)."""
-    return json.dumps(text)
+def _cpp(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
+    run = lambda workdir: ["./main"]  # noqa: E731
+    if tests is None:
+        argv = [toolchains["gxx"], "-std=c++17", "-O1", "-o", "main", "main.cpp"]
+        return Build({"main.cpp": program}, argv, compile_memory_mb, run, memory_mb)
+    units = cpp_driver.split(program, tests)
+    if units is None:
+        raise NoTestDriver("the C++ test program has no `int main() { ... }`")
+    program_unit, driver, called = units
+    argv = cpp_driver.compile_command(toolchains["gxx"], toolchains["objcopy"], called)
+    return Build({"program.cpp": program_unit, "driver.cpp": driver}, argv, compile_memory_mb, run, memory_mb)
 
 
-def _cpp(source, toolchains, compile_memory_mb, memory_mb, completion) -> Build:
-    argv = [toolchains["gxx"], "-std=c++17", "-O1", "-o", "main", "main.cpp"]
-    if completion is not None:
-        source += _CPP_COMPLETION % _string_literal(completion)
-        argv.append("-Wl,--wrap=exit")
-    return Build({"main.cpp": source}, argv, compile_memory_mb, lambda workdir: ["./main"], memory_mb)
-
-
-def _java(source, toolchains, compile_memory_mb, memory_mb, completion) -> Build:
-    public_type = _JAVA_PUBLIC_TYPE.search(source)
-    main_file = f"{public_type.group(1) if public_type else 'Main'}.java"
-    launcher = _JAVA_LAUNCHER % _string_literal(completion or "")
+def _java(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
     classpath = ":".join([*toolchains["java_classpath"], "."])
+    public_type = _JAVA_PUBLIC_TYPE.search(program)
+    main_file = f"{public_type.group(1) if public_type else 'Main'}.java"
+    if tests is None:
+        files, main_class = {main_file: program}, java_driver.main_class(program)
+    else:
+        sources = java_driver.split(program, tests)
+        if sources is None:
+            raise NoTestDriver("the Java test program declares no `public static void main(String[] args)`")
+        program_source, tests_source = sources
+        files = {main_file: program_source, f"{java_driver.TESTS_CLASS}.java": tests_source}
+        files.update({f"{name}.java": source for name, source in java_driver.SUPPORT.items()})
+        main_class = java_driver.LAUNCHER_CLASS
     compile_argv = [
         toolchains["javac"], f"-J-Xmx{compile_memory_mb}m", *(f"-J{flag}" for flag in _JVM_FLAGS),
-        "-encoding", "UTF-8", "-cp", classpath, "-d", ".", main_file, f"{_JAVA_LAUNCHER_CLASS}.java",
+        "-encoding", "UTF-8", "-cp", classpath, "-d", ".", *files,
     ]  # fmt: skip
-
-    def run_argv(workdir: str) -> list[str]:
-        preferred = public_type.group(1) if public_type else None
-        classes = sorted(
-            (name[: -len(".class")] for name in os.listdir(workdir) if name.endswith(".class") and "$" not in name),
-            key=lambda name: (name != preferred, name),
-        )
-        classes.remove(_JAVA_LAUNCHER_CLASS)
-        heap = f"-Xmx{memory_mb}m"
-        return [toolchains["java"], "-ea", heap, *_JVM_FLAGS, "-cp", classpath, _JAVA_LAUNCHER_CLASS, *classes]
-
+    run_argv = [toolchains["java"], "-ea", f"-Xmx{memory_mb}m", *_JVM_FLAGS, "-cp", classpath, main_class]
     return Build(
-        {main_file: source, f"{_JAVA_LAUNCHER_CLASS}.java": launcher},
-        compile_argv,
-        compile_memory_mb + JVM_RESERVED_MB,
-        run_argv,
-        memory_mb + JVM_RESERVED_MB,
+        files, compile_argv, compile_memory_mb + JVM_RESERVED_MB, lambda workdir: run_argv, memory_mb + JVM_RESERVED_MB
     )
 
 
-def _javascript(source, toolchains, compile_memory_mb, memory_mb, completion) -> Build:
-    if completion is not None:
-        source += _JS_COMPLETION % _string_literal(completion)
+def _javascript(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
     node = toolchains["node"]
+    heap = f"--max-old-space-size={memory_mb}"
+    if tests is None:
+        files, checked, run_argv = {"main.js": program}, "main.js", [node, heap, "main.js"]
+    else:
+        files = {js_driver.PROGRAM_FILE: program, js_driver.TESTS_FILE: tests, js_driver.DRIVER_FILE: js_driver.DRIVER}
+        checked, run_argv = js_driver.PROGRAM_FILE, [node, heap, js_driver.DRIVER_FILE]
     return Build(
-        {"main.js": source},
-        [node, "--check", "main.js"],
+        files,
+        [node, "--check", checked],
         compile_memory_mb + V8_RESERVED_MB,
-        lambda workdir: [node, f"--max-old-space-size={memory_mb}", "main.js"],
+        lambda workdir: run_argv,
         memory_mb + V8_RESERVED_MB,
     )

@@ -1,39 +1,37 @@
-"""What a job process runs for Python: the program, then its tests, reported on the private channel.
+"""The trusted driver of a Python job: it evaluates the tests; the program only answers calls.
 
-`run_tests` and `run_as_main` are bodies for `supervisor.run`: they never return. The fork
-server compiles the tests beforehand (`prepare_tests`). Before the program starts, the job
-process binds everything it will use afterwards to local variables, so a program that
-patches builtins or this module cannot change how results are reported. A test counts as
-passed only if it returned normally and, afterwards, no builtin or module attribute the
-tests mention had been replaced.
+`run_job` runs in the driver process (`python_driver.py`: not dumpable, every catchable
+signal blocked, the only holder of the report channel); `run_main` is a body for
+`supervisor.run`, for standard-input programs. The program runs in its own process forked
+from the zygote (`program_process.py`). The tests
+run in the driver's namespace, with the driver's builtins and modules: the program's
+functions are `RemoteFunction` proxies, its plain-data globals are copies, and the
+benchmark's own helper code (`trusted_helpers`, e.g. a prompt's `encode_cyclic`) is
+executed here, so it wins over the program's definitions of the same names. Comparisons in
+the tests are checked by `strict_checks.py`, which gives failures readable messages.
 """
 
 from __future__ import annotations
 
 import builtins
-import contextlib
-import importlib
 import linecache
 import os
-import sys
-import traceback
+import signal
 from collections.abc import Callable
 from typing import NamedTuple, NoReturn
 
-from .reports import reporter
+from . import program_process, remote
+from .reports import Reporter, reporter
 from .strict_checks import TEST_FUNCTION, CompiledTest, compile_test, make_helpers
 from .text import truncate
 
-PROGRAM_FILE = "solution.py"
 SETUP_FILE = "setup.py"
-_HARNESS_FILE_PREFIX = "<harness>/"
-_COMPILE_ERRORS = (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError)
-# Modules whose attributes legitimately change while a program runs (sys.stdout, ...).
-_UNWATCHED_MODULES = frozenset({"sys"})
+HELPERS_FILE = "helpers.py"
+_COMPILE_ERRORS = program_process.COMPILE_ERRORS
 
 
 class PreparedTests(NamedTuple):
-    """A job's test code, rewritten and compiled by the fork server before it forks."""
+    """A job's test code, rewritten and compiled by the driver (cached across jobs)."""
 
     setup: CompiledTest | None
     setup_error: str  # why the setup does not compile ("" if it does)
@@ -48,88 +46,85 @@ def prepare_tests(job: dict) -> PreparedTests:
     return PreparedTests(setup, "", tests)
 
 
-def run_tests(job: dict, prepared: PreparedTests, nonce: str) -> NoReturn:
-    """Run `program`, then the setup, then each test in the same namespace; report each result."""
-    report = reporter(nonce)
-    finish = _exit_after_flushing()
-    _remember_source(PROGRAM_FILE, job["program"])
+def run_job(job: dict, zygote_fd: int) -> tuple[bool, int]:
+    """Load the program in its own process, then run the setup and each test here, reporting
+    each result on `REPORT_FD`. Whether the job ended cleanly (else the driver retires), and
+    the program's peak resident size in KiB."""
+    report = reporter(job["nonce"])
     try:
-        program_code = compile(job["program"], PROGRAM_FILE, "exec", dont_inherit=True)
-    except _COMPILE_ERRORS as error:
-        report("program", 0, "compile_error", _describe(error))
-        finish(0)
-    if prepared.setup_error:
-        report("program", 0, "runtime_error", prepared.setup_error)
-        finish(0)
+        prepared = prepare_tests(job)
+        process = remote.ProgramProcess(zygote_fd, [0, 1, 2])
+        try:
+            _run_with(process, job, prepared, report)
+        finally:
+            process.close()
+    except BaseException:  # the driver's own failure: the job reports no completion
+        return False, 0
+    return True, process.peak_kb
 
-    # Before the program runs: define the tests and bind everything used after it started.
+
+def _run_with(process: remote.ProgramProcess, job: dict, prepared: PreparedTests, report: Reporter) -> None:
+    try:
+        loaded = process.start(job["program_job"])
+        ok = loaded.get("loaded") == "ok"
+        exports = remote.exported_names(process, loaded.get("exports"), job["entry_point"]) if ok else None
+    except remote.ProgramEnded as ended:
+        loaded, exports = {"loaded": "error", "message": str(ended)}, None
+    if exports is None:
+        status = {"compile_error": "compile_error", "memory": "memory"}.get(loaded.get("loaded"), "runtime_error")
+        return report("program", 0, status, truncate(str(loaded.get("message", ""))))
+    if prepared.setup_error:
+        return report("program", 0, "runtime_error", prepared.setup_error)
+    namespace = {"__name__": "__ledex_tests__", "__builtins__": builtins, **exports}
+    if job["trusted_helpers"]:
+        _remember_source(HELPERS_FILE, job["trusted_helpers"])
+        try:
+            exec(compile(job["trusted_helpers"], HELPERS_FILE, "exec", dont_inherit=True), namespace)
+        except Exception as error:
+            return report("program", 0, "runtime_error", f"the benchmark's helper code failed:\n{_describe(error)}")
     compiled = [test for test in (prepared.setup, *prepared.tests) if isinstance(test, CompiledTest)]
-    imports = frozenset().union(*(test.imports for test in compiled))
-    namespace = {"__name__": "solution", "__builtins__": builtins}
-    helpers = make_helpers(namespace, imports)
+    helpers = make_helpers(namespace, frozenset().union(*(test.imports for test in compiled)))
     _remember_source(SETUP_FILE, job["setup"])
-    setup = _define(prepared.setup, namespace) if prepared.setup else None
-    tests = []
+    if prepared.setup is not None:
+        result, message = _run(_define(prepared.setup, namespace), helpers)
+        if result != "passed":
+            status = "memory" if result == "memory" else "runtime_error"
+            return report("program", 0, status, f"setup failed:\n{message}")
     for index, (source, test) in enumerate(zip(_test_sources(job), prepared.tests, strict=True)):
         _remember_source(_test_file(index), source)
         if isinstance(test, str):
-            tests.append((None, f"the test itself does not compile:\n{test}"))
+            report("test", index, "error", f"the test itself does not compile:\n{test}")
         else:
-            tests.append((_define(test, namespace), ""))
-    tampered = _tamper_check(namespace, imports, frozenset().union(*(test.names for test in compiled)))
-    describe, failure_kind = _describe, _failure_kind
-    base_exception, enumerate_ = BaseException, enumerate
-
-    def run(test: Callable) -> tuple[str, str]:
-        try:
-            test(*helpers)
-        except base_exception as error:
-            try:
-                return failure_kind(error), describe(error)
-            except base_exception:
-                return "error", "the test raised an exception that could not be described"
-        replaced = tampered()
-        if replaced:
-            return "failed", f"the program replaced {replaced}, which the tests rely on"
-        return "passed", ""
-
-    try:
-        exec(program_code, namespace)
-    except base_exception as error:  # SystemExit and KeyboardInterrupt too: the program may not end the run
-        report("program", 0, "memory" if failure_kind(error) == "memory" else "runtime_error", describe(error))
-        finish(0)
-    if setup is not None:
-        result, message = run(setup)
-        if result != "passed":
-            report("program", 0, "memory" if result == "memory" else "runtime_error", f"setup failed:\n{message}")
-            finish(0)
-    for index, (test, compile_error) in enumerate_(tests):
-        report("test", index, *(run(test) if test is not None else ("error", compile_error)))
+            report("test", index, *_run(_define(test, namespace), helpers))
     report("complete")
-    finish(0)
 
 
-def run_as_main(program: str, nonce: str) -> NoReturn:
-    """Run `program` as `__main__`, the way `python3 solution.py` would, and exit with its status."""
-    report = reporter(nonce)
-    finish = _exit_after_flushing()
-    _remember_source(PROGRAM_FILE, program)
+def run_main(program_job: dict, zygote_fd: int) -> NoReturn:
+    """Run the program as `__main__` in its own process; exit the way it exited."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    process = remote.ProgramProcess(zygote_fd, [0, 1, 2])
+    os.close(0)
     try:
-        code = compile(program, PROGRAM_FILE, "exec", dont_inherit=True)
-    except _COMPILE_ERRORS as error:
-        report("program", 0, "compile_error", _describe(error))
-        finish(1)
-    sys.argv = [PROGRAM_FILE]
-    namespace = {"__name__": "__main__", "__file__": PROGRAM_FILE, "__builtins__": builtins}
-    status = 0
+        ended = process.start(program_job)
+        status = ended["status"]
+    except (remote.ProgramEnded, KeyError):
+        os._exit(program_process.EXIT_SETUP_FAILED)
+    if type(status) is int and os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [os.WTERMSIG(status)])
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) if type(status) is int and os.WIFEXITED(status) else 1)
+
+
+def _run(test: Callable, helpers: tuple) -> tuple[str, str]:
     try:
-        exec(code, namespace)
-    except SystemExit as stop:
-        status = _exit_status(stop)
+        test(*helpers)
     except BaseException as error:
-        sys.stderr.write(_describe(error))
-        status = 1
-    finish(status)
+        try:
+            return _failure_kind(error), _describe(error)
+        except BaseException:
+            return "error", "the test raised an exception that could not be described"
+    return "passed", ""
 
 
 def _test_sources(job: dict) -> list[str]:
@@ -154,86 +149,23 @@ def _compiled_or_error(source: str, filename: str) -> CompiledTest | str:
         return _describe(error)
 
 
-def _tamper_check(namespace: dict, module_names: frozenset[str], names: frozenset[str]) -> Callable[[], str]:
-    """A check naming the first builtin, or attribute of a module the tests import, that the
-    tests mention and that is no longer what it was before the program ran ("" if none)."""
-
-    def mentioned(module) -> dict:
-        return {name: value for name, value in vars(module).items() if name in names}
-
-    watched = [("builtins", builtins, mentioned(builtins))]
-    for name in sorted(module_names - _UNWATCHED_MODULES):
-        try:
-            module = importlib.import_module(name)
-        except BaseException:
-            continue  # the test will fail on this import itself
-        watched.append((name, module, mentioned(module)))
-    modules, builtins_module, vars_, missing = sys.modules, builtins, vars, object()
-
-    def tampered() -> str:
-        if namespace.get("__builtins__") is not builtins_module:
-            return "__builtins__"
-        for name, module, snapshot in watched:
-            if modules.get(name) is not module:
-                return f"module {name}"
-            current = vars_(module)
-            for key, value in snapshot.items():
-                if current.get(key, missing) is not value:
-                    return f"{name}.{key}"
-        return ""
-
-    return tampered
-
-
 def _failure_kind(error: BaseException) -> str:
     """`failed` for an assertion of the tests, `memory`, or `error` (anything else, including
-    assertions inside the program itself)."""
+    exceptions the program raised, assertions among them)."""
     if isinstance(error, MemoryError):
         return "memory"
-    if isinstance(error, AssertionError):
-        innermost = error.__traceback__
-        while innermost is not None and innermost.tb_next is not None:
-            innermost = innermost.tb_next
-        if innermost is None or innermost.tb_frame.f_code.co_filename != PROGRAM_FILE:
-            return "failed"
+    if isinstance(error, AssertionError) and not getattr(error, "raised_by_program", False):
+        return "failed"
     return "error"
 
 
 def _describe(error: BaseException) -> str:
     """The error with its traceback, without the harness's own frames."""
-    if isinstance(error, AssertionError) and _failure_kind(error) == "failed":
+    if _failure_kind(error) == "failed":
         return truncate(str(error) or "AssertionError")
-    frames = error.__traceback__
-    while frames is not None and frames.tb_frame.f_code.co_filename.startswith(_HARNESS_FILE_PREFIX):
-        frames = frames.tb_next
-    return truncate("".join(traceback.format_exception(type(error), error, frames)))
-
-
-def _exit_status(stop: SystemExit) -> int:
-    if stop.code is None:
-        return 0
-    if isinstance(stop.code, int):
-        return stop.code & 0xFF
-    print(stop.code, file=sys.stderr)
-    return 1
+    return truncate(program_process.describe(error))
 
 
 def _remember_source(filename: str, source: str) -> None:
     """Let tracebacks show lines of code that exists only in memory."""
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-
-
-def _exit_after_flushing() -> Callable[[int], NoReturn]:
-    """An exit that first flushes the standard streams, and whatever `sys.stdout` and
-    `sys.stderr` are by then. (The streams are the fork server's own, inherited with empty
-    buffers; they write to the file descriptors the supervisor set up.)"""
-    exit_, sys_module, base_exception, suppress = os._exit, sys, BaseException, contextlib.suppress
-    streams = (sys.stdout, sys.stderr)
-
-    def finish(status: int) -> NoReturn:
-        for stream in (sys_module.stdout, sys_module.stderr, *streams):
-            with suppress(base_exception):
-                stream.flush()
-        exit_(status)
-
-    return finish

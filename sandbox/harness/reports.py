@@ -1,9 +1,9 @@
-"""The private channel from a job process to the fork server.
+"""The private channel from a job's trusted test driver to the fork server.
 
-The job process writes one line per event on file descriptor `REPORT_FD`:
+The driver writes one line per event on file descriptor `REPORT_FD`:
 `<nonce> <kind> <index> <result> <message as hex or ->`. The nonce is drawn by the fork
-server for each job before any untrusted code runs, so lines the program writes without
-knowing it are ignored. Kinds: `program` (the program could not be compiled or run),
+server for each job and given only to the driver (never in a file), so lines written
+without knowing it are ignored. Kinds: `program` (the program could not be compiled or run),
 `test` (one test's result) and `complete` (the harness reached its end). A job counts as
 passed only if its `complete` line arrived.
 """
@@ -34,11 +34,6 @@ def reporter(nonce: str, fd: int = REPORT_FD) -> Reporter:
         write(fd, encode(f"{nonce} {kind} {index} {result} {payload}\n"))
 
     return report
-
-
-def completion_line(nonce: str) -> str:
-    """The `complete` line, for harnesses written in other languages."""
-    return f"{nonce} complete 0 - -\n"
 
 
 class Reports(NamedTuple):

@@ -1,25 +1,24 @@
-"""Comparisons and truth tests in test code that the program under test cannot fake.
+"""Comparisons and truth tests in test code, checked so that failures say what went wrong.
 
-Test code (setup, test cases, test programs) is rewritten before the program runs:
+Test code (setup, test cases, test programs) runs in the trusted driver, on values the
+program's process returned as plain data (see `plain_data.py`). It is rewritten before it runs:
 
 - `assert left OP right` becomes a strict comparison that, when it does not hold, raises an
   AssertionError showing the source and both values (actual and expected where one side is
   a literal);
 - every other comparison becomes a strict comparison returning a real bool (`is` and
-  `is not` stay: identity cannot be faked);
+  `is not` stay);
 - truth tests (`assert`, `if`, `while`, `not`, `and`/`or` operands, conditional
   expressions, comprehension filters) accept only values of trusted types.
 
 A value is trusted when its exact type (not a subclass) is a built-in value type, or a
-built-in container whose contents are trusted, recursively. Those types are immutable C
-types, so comparing them runs code the program cannot replace. Anything else (an object
-whose `__eq__` always returns True, an `int` subclass, a list holding such an object) fails
-the check with a message naming its type. An exact `collections.Counter` (a Python class,
-so patchable) is compared as the plain dict it holds. A cost of this: tests that compare instances of
-classes (even ones the test defines) fail; such tests must compare built-in values.
+built-in container whose contents are trusted, recursively. A `Handle` (a value the program
+kept in its process) has only a truth value; comparing it fails with a message naming the
+program's type. Instances of classes the test itself defines are not trusted either; such
+tests must compare built-in values.
 
 The helpers reach the test as arguments of a wrapper function, so test code holds them in
-local variables and closure cells, never in a namespace the program can write to by name.
+local variables and closure cells.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from collections.abc import Callable
 from types import CodeType
 from typing import NamedTuple
 
+from .plain_data import Handle
 from .text import truncate
 
 TEST_FUNCTION = "_ledex_test"
@@ -112,7 +112,7 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
     type_, id_, bool_, str_, repr_, zip_, vars_, getattr_ = type, id, bool, str, repr, zip, vars, getattr
     assertion_error, base_exception = AssertionError, BaseException
     keys, values, items, dict_ = dict.keys, dict.values, dict.items, dict
-    counter = collections.Counter  # held here, so its identity cannot be reused
+    counter, handle = collections.Counter, Handle  # held here, so their identities cannot be reused
     import_module, shorten = importlib.import_module, truncate
     eq, ne, lt, le, gt, ge, contains = (
         operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge, operator.contains,
@@ -150,7 +150,7 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
 
     def describe_untrusted(value: object, use: str) -> str:
         try:
-            name = str_(type_(value).__qualname__)
+            name = value.type_name if type_(value) is handle else str_(type_(value).__qualname__)
         except base_exception:
             name = "unnamed type"
         return f"a value of type {name}; tests only trust {use} of {_TRUSTED_KINDS}"
@@ -185,7 +185,7 @@ def make_helpers(namespace: dict, test_imports: frozenset[str]) -> tuple[Callabl
 
     def checked(value: object) -> object:
         kind = id_(type_(value))
-        if kind in scalar_ids or kind in container_ids:
+        if kind in scalar_ids or kind in container_ids or kind == id_(handle):
             return value
         raise assertion_error(f"truth test of {describe_untrusted(value, 'the truth value')}")
 

@@ -20,6 +20,20 @@ def error_of(statement: str) -> str:
     return f"try:\n    {statement}\n    result = 'no error'\nexcept OSError as error:\n    result = error.strerror\n"
 
 
+# Sets `result` to (the number of sessions, whether the program is alone in its own). Four
+# sessions: the fork server's, the zygote's (with its spare child), the driver's, the program's.
+SESSIONS = """\
+import os
+sessions = {}
+for name in os.listdir('/proc'):
+    try:
+        sessions.setdefault(os.getsid(int(name)), []).append(int(name))
+    except (ValueError, ProcessLookupError):
+        pass
+result = (len(sessions), sessions[os.getsid(0)] == [os.getpid()])
+"""
+
+
 def probe(sandbox: Sandbox, program: str, expected: str) -> None:
     """Run `program`, which sets `result`, and require `result == <expected>` (source text) inside."""
     verdict = sandbox.run(Job("python", program, test_cases=(f"assert result == {expected}",)))
@@ -85,7 +99,7 @@ def test_programs_run_unprivileged_in_their_own_pid_namespace(lone_sandbox):
         "import os\n"
         "status = open('/proc/self/status').read()\n"
         "capabilities = status.split('CapEff:')[1].split()[0]\n"
-        "result = (os.getuid() >= 20000, os.getpid() < 10, capabilities)\n"
+        "result = (os.getuid() >= 20000, open('/proc/1/comm').read().startswith('python'), capabilities)\n"
     )
     probe(lone_sandbox, program, "(True, True, '0000000000000000')")
 
@@ -96,7 +110,7 @@ def test_a_fork_bomb_is_bounded(lone_sandbox, still_scores_right):
     verdict = lone_sandbox.run(Job("python", bomb, test_cases=("assert True",), timeout_s=2.0))
     assert not verdict.passed and verdict.status is Status.TIMEOUT
     assert time.monotonic() - start < 10
-    probe(lone_sandbox, "import os\nresult = len([pid for pid in os.listdir('/proc') if pid.isdigit()])", "2")
+    probe(lone_sandbox, SESSIONS, "(4, True)")
     still_scores_right(lone_sandbox)
 
 
@@ -130,12 +144,8 @@ def test_leftover_processes_and_files_do_not_survive_the_job(lone_sandbox):
         "result = 1\n"
     )
     probe(lone_sandbox, leave_behind, "1")
-    check = (
-        "import os\n"
-        "processes = [pid for pid in os.listdir('/proc') if pid.isdigit()]\n"
-        "result = (len(processes), os.path.exists('/tmp/left.txt'), os.path.exists('/dev/shm/left.txt'))\n"
-    )
-    probe(lone_sandbox, check, "(2, False, False)")  # the fork server and the job process
+    check = SESSIONS + "result = (*result, os.path.exists('/tmp/left.txt'), os.path.exists('/dev/shm/left.txt'))\n"
+    probe(lone_sandbox, check, "(4, True, False, False)")
 
 
 def test_a_lost_worker_fails_its_job_and_is_replaced(still_scores_right):

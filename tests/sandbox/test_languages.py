@@ -110,7 +110,8 @@ def test_test_programs(sandbox, name):
     _, wrong, not_compiling, exiting_early = verdicts
     assert "ssert" in wrong.message  # the language's own report of the failed assertion
     assert "error" in not_compiling.message.lower()
-    assert "exit status 0" in exiting_early.message
+    if name != "js":  # a JavaScript program has no `process` to exit with
+        assert "exit status 0" in exiting_early.message
 
 
 @pytest.mark.parametrize("name", LANGUAGES)

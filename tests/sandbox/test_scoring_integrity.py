@@ -87,7 +87,7 @@ def test_an_untrusted_result_is_named_in_the_message(lone_sandbox):
 def test_early_exit_is_reported_as_such(lone_sandbox):
     verdict = lone_sandbox.run(Job("python", ATTACKS["os._exit(0) in the function"], test_cases=TESTS))
     assert verdict.status is Status.RUNTIME_ERROR
-    assert verdict.message == "the program ended the test run before the harness finished (exit status 0)"
+    assert "the program's process ended during the call" in verdict.message
 
 
 def test_signals_to_the_fork_server_are_ignored(lone_sandbox):
@@ -101,7 +101,9 @@ def test_counter_and_match_results_are_scored_like_their_values(sandbox):
         "def freq(xs):\n    return collections.Counter(xs)\n"
         "def has_a(text):\n    return re.search('a', text)\n"
     )
-    verdict = sandbox.run(Job("python", program, test_cases=("assert freq([1, 1, 2]) == {1: 2, 2: 1}", "assert has_a('cat')")))
+    verdict = sandbox.run(
+        Job("python", program, test_cases=("assert freq([1, 1, 2]) == {1: 2, 2: 1}", "assert has_a('cat')"))
+    )
     assert verdict.passed, verdict
 
 

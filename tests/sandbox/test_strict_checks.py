@@ -139,4 +139,3 @@ def test_decimal_and_datetime_are_trusted_when_the_tests_import_them():
 def test_trusted_types_cannot_be_patched(kind):
     with pytest.raises(TypeError):
         kind.__eq__ = lambda self, other: True
-

@@ -17,9 +17,14 @@ def test_a_held_uid_is_skipped_and_freed_on_release():
 
 def test_a_lease_held_by_another_process_is_respected_and_dies_with_it():
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from sandbox.uid_lease import lease_uid; "
-         "lease = lease_uid(62000); print(lease.uid, flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from sandbox.uid_lease import lease_uid; "
+            "lease = lease_uid(62000); print(lease.uid, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "62000"
