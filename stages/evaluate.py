@@ -75,7 +75,7 @@ def run(params: Params) -> dict:
         models,
         digests,
         spec.model_dump(exclude={"model"}),
-        params.sandbox,
+        params.sandbox.fingerprint(),
         {name: [p.id for p in problems] for name, problems in sets.items()},
     )
     started = time.perf_counter()

@@ -27,7 +27,7 @@ def run(params: Params) -> dict:
     problems = read_problems()
     samples = read_records(SAMPLES, Sample)
     started = time.perf_counter()
-    inputs = fingerprint(PROBLEMS, SAMPLES, params.execute_filter.model_dump(), params.sandbox)
+    inputs = fingerprint(PROBLEMS, SAMPLES, params.execute_filter.model_dump(), params.sandbox.fingerprint())
     with ResumableOutput(EXECUTIONS, inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
         todo = [sample for sample in samples if sample.id not in output]
         jobs = [model_job(problems[s.problem_id], s.code, timeout_s=params.execute_filter.timeout_s) for s in todo]

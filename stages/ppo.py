@@ -108,7 +108,7 @@ def run(params: Params) -> dict:
         learned_info,
         directory_digest(REWARD_MODEL) if learned else None,
         cfg.model_dump(),
-        params.sandbox,
+        params.sandbox.fingerprint(),
         params.reward_fit.severity_weights,
         params.reward_fit.severity_tiers,
         dict(severity.reviewed) if severity else None,

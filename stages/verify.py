@@ -56,7 +56,7 @@ def run(params: Params) -> dict:
     problems = read_problems()
     refinements = read_records(REFINEMENTS, Refinement)
     started = time.perf_counter()
-    inputs = fingerprint(PROBLEMS, REFINEMENTS, params.verify.model_dump(), params.sandbox)
+    inputs = fingerprint(PROBLEMS, REFINEMENTS, params.verify.model_dump(), params.sandbox.fingerprint())
     with ResumableOutput(TRAJECTORIES, inputs, CHECKPOINTS) as output, Sandbox(params.sandbox) as sandbox:
         for refinement in refinements:
             if refinement.code is None and refinement.id not in output:

@@ -4,7 +4,7 @@ Input rows: `task_id`, `completion` (strings), optional `language`. A bad row (n
 JSON, a field missing or of the wrong type, an unknown task) is an error naming the file and
 line, found before anything runs. Output: `<samples>_results.jsonl`, each input row plus
 `passed`, `status` and `result`. Finished verdicts are checkpointed, so a killed run resumes
-where it stopped; the checkpoint is keyed on the samples, the sandbox's code and its config,
+where it stopped; the checkpoint is keyed on the samples and the sandbox's version, harness and config,
 so verdicts of another sandbox are never reused.
 
 Who runs the programs is the caller's choice, a `Scorer`: `score_samples` in one sandbox, or a
@@ -18,15 +18,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import sandbox
 from ledex.evaluation.passk import mean_pass_at_k
 from ledex.execution.jobs import build_job
-from ledex.pipeline.checkpoint import ResumableOutput, directory_digest, fingerprint
+from ledex.pipeline.checkpoint import ResumableOutput, fingerprint
 from ledex.pipeline.jsonl import JsonlError, numbered_jsonl
 from ledex.problems import Problem
 from sandbox import Sandbox, SandboxConfig, Verdict
 
-SANDBOX_CODE = Path(sandbox.__file__).parent  # its digest keys the checkpoint: a new sandbox rescores
 Sample = tuple[dict, Problem]  # an input row and the problem it answers
 # Runs samples' programs; yields (index in the samples given, that row plus its verdict) as each finishes.
 Scorer = Callable[[Sequence[Sample]], Iterable[tuple[int, dict]]]
@@ -58,8 +56,9 @@ def evaluate_samples(
     mean_pass_at_k({task: (n, 0) for task, n in per_task.items()}, ks)  # refuse bad k before running
 
     keys = [str(i) for i in range(len(samples))]
-    scorer = fingerprint(directory_digest(SANDBOX_CODE), sandbox_config)
-    with ResumableOutput(results_path_for(samples_path), fingerprint(samples_path, scorer)) as output:
+    with ResumableOutput(
+        results_path_for(samples_path), fingerprint(samples_path, sandbox_config.fingerprint())
+    ) as output:
         todo = [i for i, key in enumerate(keys) if key not in output]
         for position, row in score([samples[i] for i in todo]):
             output.add(keys[todo[position]], [row])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ledex.execution.completions import completion_for
 from ledex.generation.response_parsing import fenced_code
 from ledex.problems import Problem
-from sandbox.verdict import Job
+from sandbox import Job, prompt_helpers
 
 
 def build_job(problem: Problem, completion: str, *, timeout_s: float | None = None) -> Job:
@@ -29,6 +29,9 @@ def canonical_job(problem: Problem) -> Job | None:
 
 
 def _job(problem: Problem, code: str, timeout_s: float | None) -> Job:
+    python = problem.language == "python"
+    # Python tests run in the sandbox's trusted driver, with the prompt's helpers from the dataset
+    helpers = prompt_helpers(problem.prompt, problem.entry_point) if python and problem.completion_style else ""
     return Job(
         language=problem.language,
         program=problem.preamble + (problem.prompt + code if problem.completion_style else code),
@@ -37,4 +40,6 @@ def _job(problem: Problem, code: str, timeout_s: float | None) -> Job:
         setup=problem.test_setup,
         io_cases=problem.io_cases,
         timeout_s=timeout_s,
+        trusted_helpers=helpers,
+        entry_point=(problem.entry_point or "") if python and not problem.io_cases else "",
     )
