@@ -21,6 +21,7 @@ from typing import NoReturn
 from . import program_process, supervisor
 
 _MAX_FDS = 8
+_PF_EXITING = 0x4  # linux/sched.h: the process is exiting
 
 
 class Zygote:
@@ -40,10 +41,25 @@ class Zygote:
         self._pidfd = os.pidfd_open(pid)
 
     def alive(self) -> bool:
-        """Whether it still runs; a stopped zygote (SIGSTOP from a program) is continued."""
+        """Whether it still runs and is not about to die; a stopped zygote (SIGSTOP from a program)
+        is continued. A SIGKILL a program sent lands asynchronously: until the zygote has exited,
+        its pidfd is not readable, so a kill still pending, or an exit under way, counts as dead."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGCONT)  # and its spare child
-        return not select.select([self._pidfd], [], [], 0)[0]
+        return not select.select([self._pidfd], [], [], 0)[0] and not _dying(self.pid)
+
+
+def _dying(pid: int) -> bool:
+    """Whether `pid` has a SIGKILL pending or is exiting (or is gone), from /proc."""
+    try:
+        status = open(f"/proc/{pid}/status").read()  # noqa: SIM115 (read at once)
+        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115
+    except OSError:
+        return True
+    kill_bit = 1 << (signal.SIGKILL - 1)
+    pending = [int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("SigPnd:", "ShdPnd:"))]
+    flags = int(stat.rsplit(")", 1)[1].split()[6])  # the 9th field of stat; the name may hold spaces
+    return any(mask & kill_bit for mask in pending) or bool(flags & _PF_EXITING)
 
 
 def spawn(zygote_fd: int, fds: Sequence[int]) -> None:
