@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from .c_like_source import closing, masked
+from .c_like_source import function_body, masked
 
 _MAIN = re.compile(r"^[ \t]*int\s+main\s*\(([^)]*)\)\s*\{", re.MULTILINE)
 _SYSTEM_INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*<([\w./+-]+)>[ \t]*$", re.MULTILINE)
@@ -67,15 +67,12 @@ int main({parameters}) {{
 def split(program: str, test_program: str) -> tuple[str, str, list[str]] | None:
     """(program unit, driver unit, functions of the program the driver calls), or None when the
     test program has no `int main(...) {...}`."""
-    code = masked(test_program)
-    main = _MAIN.search(code)
-    if main is None:
+    span = function_body(masked(test_program), _MAIN)
+    if span is None:
         return None
-    end = closing(code, main.end() - 1)
-    if end < 0:
-        return None
+    main, body_start, end = span
     prefix, parameters = test_program[: main.start()], main.group(1).strip()
-    body = test_program[main.end() : end]
+    body = test_program[body_start:end]
     program_unit = f"{program}\n{prefix}\n{test_program[end + 1 :]}\n"
     includes = [*_SYSTEM_INCLUDE.findall(masked(program)), *_SYSTEM_INCLUDE.findall(masked(prefix))]
     lines = [f"#include <{name}>" for name in dict.fromkeys(includes)]

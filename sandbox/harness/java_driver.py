@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .c_like_source import closing, masked, top_level
+from .c_like_source import closing, function_body, masked, top_level
 
 TESTS_CLASS, CHECK_CLASS, LAUNCHER_CLASS = "LedexTests", "LedexCheck", "LedexLauncher"
 
@@ -118,14 +118,11 @@ public final class LedexLauncher {
 
 def split(program: str, test_program: str) -> tuple[str, str] | None:
     """(program source, LedexTests source), or None when the test program declares no `main`."""
-    code = masked(test_program)
-    main = _MAIN.search(code)
-    if main is None:
+    span = function_body(masked(test_program), _MAIN)
+    if span is None:
         return None
-    end = closing(code, main.end() - 1)
-    if end < 0:
-        return None
-    before, body, after = test_program[: main.start()], test_program[main.end() : end], test_program[end + 1 :]
+    main, body_start, end = span
+    before, body, after = test_program[: main.start()], test_program[body_start:end], test_program[end + 1 :]
     program_source = f"{program}\n{before}\n{after}"
     enclosing = _enclosing_class(masked(f"{program}\n{before}"))
     imports = "\n".join(dict.fromkeys(match.group().strip() for match in _IMPORT.finditer(masked(program))))
