@@ -1,4 +1,4 @@
-"""Stage `ppo`: reinforcement learning of the SFT_MODEL model with separate explanation and code
+"""Stage `ppo`: reinforcement learning of the SFT model with separate explanation and code
 rewards (paper 2.3, 3 and appendix A.3), with the PPO of `ledex.training.ppo_trainer`.
 
 The prompts are the wrong solutions (`ppo.prompts`: all, or those with verified refinements),
@@ -76,7 +76,7 @@ def run(params: Params) -> dict:
     cfg = params.ppo
     started = time.perf_counter()
     if not SFT_MODEL.is_dir():
-        raise FileNotFoundError(f"{SFT_MODEL}: no SFT_MODEL checkpoint; run the sft stage first")
+        raise FileNotFoundError(f"{SFT_MODEL}: no SFT checkpoint; run the sft stage first")
     problems = read_problems()
     references = References(read_records(VERIFIED, VerifiedRefinement), problems)
     every = rl_prompts(problems, read_records(WRONG, Execution), WRONG)
