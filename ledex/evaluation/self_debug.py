@@ -137,40 +137,14 @@ def _refine_round(
     attempts, still_wrong = [], []
     for chain, answer in zip(chains, answers):
         explanation = answer.explanation if chain.kind == Kind.EXPLAIN_REFINE else ""
-        if answer.code is None:
-            attempts.append(
-                Attempt(
-                    model=model,
-                    benchmark=benchmark,
-                    problem_id=chain.problem.id,
-                    language=chain.problem.language,
-                    sample=chain.sample,
-                    kind=chain.kind,
-                    round=round_number,
-                    explanation=explanation,
-                    code=None,
-                    passed=False,
-                    status=UNPARSED,
-                    pass_rate=0.0,
-                    feedback="",
-                    hallucination="",
-                )
-            )
-            still_wrong.append(chain)
-            continue
+        verdict = None if answer.code is None else next(verdicts)
         attempt = _attempt(
-            model,
-            benchmark,
-            chain.problem,
-            chain.sample,
-            chain.kind,
-            round_number,
-            explanation,
-            answer.code,
-            next(verdicts),
+            model, benchmark, chain.problem, chain.sample, chain.kind, round_number, explanation, answer.code, verdict
         )
         attempts.append(attempt)
-        if not attempt.passed:
+        if verdict is None:
+            still_wrong.append(chain)
+        elif not attempt.passed:
             still_wrong.append(replace(chain, code=answer.code, feedback=attempt.feedback))
     return attempts, still_wrong
 
@@ -188,9 +162,20 @@ def _attempt(
     kind: str,
     round_number: int,
     explanation: str,
-    code: str,
-    verdict: Verdict,
+    code: str | None,
+    verdict: Verdict | None,
 ) -> Attempt:
+    """The attempt `code` made, judged by `verdict`; no code (and no verdict): UNPARSED."""
+    if verdict is None:
+        outcome = {"passed": False, "status": UNPARSED, "pass_rate": 0.0, "feedback": "", "hallucination": ""}
+    else:
+        outcome = {
+            "passed": verdict.passed,
+            "status": verdict.status.value,
+            "pass_rate": verdict.pass_rate,
+            "feedback": "" if verdict.passed else feedback_text(verdict),
+            "hallucination": classify(verdict, problem.language, problem.entry_point),
+        }
     return Attempt(
         model=model,
         benchmark=benchmark,
@@ -201,11 +186,7 @@ def _attempt(
         round=round_number,
         explanation=explanation,
         code=code,
-        passed=verdict.passed,
-        status=verdict.status.value,
-        pass_rate=verdict.pass_rate,
-        feedback="" if verdict.passed else feedback_text(verdict),
-        hallucination=classify(verdict, problem.language, problem.entry_point),
+        **outcome,
     )
 
 

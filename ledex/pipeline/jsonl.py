@@ -40,7 +40,7 @@ def numbered_jsonl(path: Path | str, required: Iterable[str] = ()) -> Iterator[t
                 raise JsonlError(f"{path}:{number}: not valid JSON ({err.msg})") from None
             except RecursionError:
                 raise JsonlError(f"{path}:{number}: nested too deeply to read") from None
-            if not _encodable(row):
+            if "\\u" in line and not _encodable(row):  # valid UTF-8 holds no surrogate; only a \\u escape can
                 raise JsonlError(f"{path}:{number}: a string holds a lone surrogate, not valid Unicode")
             if not isinstance(row, dict):
                 raise JsonlError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")

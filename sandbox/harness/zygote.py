@@ -16,6 +16,7 @@ import select
 import signal
 import socket
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from . import program_process, supervisor
@@ -52,8 +53,8 @@ class Zygote:
 def _dying(pid: int) -> bool:
     """Whether `pid` has a SIGKILL pending or is exiting (or is gone), from /proc."""
     try:
-        status = open(f"/proc/{pid}/status").read()  # noqa: SIM115 (read at once)
-        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115
+        status = Path(f"/proc/{pid}/status").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
     kill_bit = 1 << (signal.SIGKILL - 1)
