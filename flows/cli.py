@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from flows.review_cli import add_review_commands
+from flows.tasks_cli import add_tasks_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     score.set_defaults(command=_evaluate_samples)
 
     add_review_commands(commands)
+    add_tasks_commands(commands)
     return parser
 
 

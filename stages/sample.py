@@ -1,7 +1,8 @@
 """Stage `sample`: the policy samples n solutions per training problem (paper section 2.1).
 
 k-shot prompts, temperature T, and de-duplication: each unique program is kept once, with the
-count of samples that produced it.
+count of samples that produced it. The task inbox's debugging tasks (`data.tasks`) join the
+problems with their given buggy code as their one sample: nothing is sampled for them.
 Outputs: `data/sample/problems.jsonl`, `data/sample/samples.jsonl` (`records.Sample`),
 `metrics/sample.json`.
 """
@@ -21,7 +22,8 @@ from ledex.pipeline.records import Sample
 from ledex.pipeline.stage_io import batches, progress, publish_metrics, write_problems
 from ledex.pipeline.tracking import stage_run
 from ledex.problems import Problem
-from ledex.problems.problem_sets import training_problems
+from ledex.problems.problem_sets import training_problems, training_tasks
+from ledex.problems.tasks import DebuggingTask
 
 
 def unique_samples(problem: Problem, answers: list[str]) -> list[Sample]:
@@ -38,10 +40,19 @@ def unique_samples(problem: Problem, answers: list[str]) -> list[Sample]:
     ]
 
 
+def task_samples(tasks: list[DebuggingTask]) -> list[Sample]:
+    """Each task's buggy code as its one sample, `<task id>#bug`."""
+    return [
+        Sample(id=f"{task.id}#bug", problem_id=task.id, completion=task.buggy_code, code=task.buggy_code, duplicates=1)
+        for task in tasks
+    ]
+
+
 def run(params: Params) -> dict:
     cfg = params.sample
     problems = training_problems(params.data)
-    write_problems(problems)
+    tasks = training_tasks(params.data)
+    write_problems([*problems, *(task.problem for task in tasks)])
     sampling = SamplingParams(
         n=cfg.n,
         temperature=cfg.temperature,
@@ -66,9 +77,13 @@ def run(params: Params) -> dict:
             output.add(
                 key, [s.to_dict() for problem, texts in zip(group, answers) for s in unique_samples(problem, texts)]
             )
-        samples = output.publish(keys)
+        tasks_key = f"tasks-{fingerprint([task.to_row() for task in tasks])}"  # outside `inputs`: no resampling
+        if tasks_key not in output:
+            output.add(tasks_key, [sample.to_dict() for sample in task_samples(tasks)])
+        samples = output.publish([*keys, tasks_key])
     return {
         "problems": len(problems),
+        "tasks": len(tasks),
         "samples": len(problems) * cfg.n,
         "unique": len(samples),
         "seconds": round(time.perf_counter() - started, 1),

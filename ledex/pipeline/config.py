@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ledex.execution.feedback import SEVERITY_BY_STATUS
+from ledex.pipeline.paths import TASK_INBOX
 from sandbox import SandboxConfig
 
 DEFAULT_PARAMS = Path("params.yaml")
@@ -58,6 +59,7 @@ class DataParams(Section):
     source: Literal["local", "hub"] = "local"
     train: tuple[ProblemSetSpec, ...] = ()
     evaluate: tuple[ProblemSetSpec, ...] = ()
+    tasks: Path = TASK_INBOX  # debugging tasks whose given wrong code joins the cycle (docs/tasks.md)
 
 
 class ModelsParams(Section):

@@ -28,26 +28,49 @@ def numbered_jsonl(path: Path | str, required: Iterable[str] = ()) -> Iterator[t
     required = tuple(required)
     with path.open("rb") as lines:
         for number, raw in enumerate(lines, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise JsonlError(f"{path}:{number}: not valid UTF-8 (byte {err.start + 1})") from None
-            if not line.strip():
+            row = _parsed_line(path, number, raw)
+            if row is None:
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise JsonlError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-            except RecursionError:
-                raise JsonlError(f"{path}:{number}: nested too deeply to read") from None
-            if "\\u" in line and not _encodable(row):  # valid UTF-8 holds no surrogate; only a \\u escape can
-                raise JsonlError(f"{path}:{number}: a string holds a lone surrogate, not valid Unicode")
-            if not isinstance(row, dict):
-                raise JsonlError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
             missing = [field for field in required if field not in row]
             if missing:
                 raise JsonlError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
             yield number, row
+
+
+def tolerant_jsonl(path: Path | str) -> Iterator[tuple[int, dict | JsonlError]]:
+    """Yield (line number, object or the line's `JsonlError`) for every non-blank line: a bad line
+    is reported in its place and reading goes on (for per-row reports of user-written files)."""
+    path = Path(path)
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                row = _parsed_line(path, number, raw)
+            except JsonlError as error:
+                yield number, error
+                continue
+            if row is not None:
+                yield number, row
+
+
+def _parsed_line(path: Path, number: int, raw: bytes) -> dict | None:
+    """The JSON object on one line, None for a blank line; anything else is a `JsonlError`."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise JsonlError(f"{path}:{number}: not valid UTF-8 (byte {err.start + 1})") from None
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise JsonlError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+    except RecursionError:
+        raise JsonlError(f"{path}:{number}: nested too deeply to read") from None
+    if "\\u" in line and not _encodable(row):  # valid UTF-8 holds no surrogate; only a \\u escape can
+        raise JsonlError(f"{path}:{number}: a string holds a lone surrogate, not valid Unicode")
+    if not isinstance(row, dict):
+        raise JsonlError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+    return row
 
 
 def _encodable(row: dict) -> bool:

@@ -13,6 +13,8 @@ PARAMS = Path("params.yaml")
 METRICS = Path("metrics")  # `metrics/<stage>.json`
 CHECKPOINTS = Path("data/.checkpoints")  # not a DVC output: survives `dvc repro` clearing outputs
 
+TASK_INBOX = Path("data/tasks/inbox.jsonl")  # debugging tasks for the next cycle (`data.tasks`; docs/tasks.md)
+
 SAMPLE = Path("data/sample")
 PROBLEMS = SAMPLE / "problems.jsonl"
 SAMPLES = SAMPLE / "samples.jsonl"

@@ -1,7 +1,8 @@
 """The schema of every JSONL file the stages write: one dataclass per file.
 
-Ids are stable and readable: a sample is `<problem id>#s<i>`, a refinement of it
-`<sample id>#<kind><j>` with kind `er` (explain then refine) or `r` (refine only).
+Ids are stable and readable: a sample is `<problem id>#s<i>` (a debugging task's given buggy
+code: `<task id>#bug`), a refinement of it `<sample id>#<kind><j>` with kind `er` (explain then
+refine) or `r` (refine only).
 """
 
 from __future__ import annotations
