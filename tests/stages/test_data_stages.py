@@ -220,3 +220,30 @@ def test_the_teacher_can_run_on_another_backend_than_the_policy(tmp_path, monkey
     assert all("execution feedback" in content for content in asked)
     table = json.loads((tmp_path / "metrics/verify.json").read_text())["table1"]["humaneval/test"]
     assert table["correct_refinements"] == table["sent_to_teacher"] == len(wrong)
+
+
+def test_an_inbox_task_is_explained_and_verified_without_being_sampled(workdir):
+    human_eval_0 = HUMAN_EVAL["HumanEval/0"]
+    task = {
+        "id": "tasks/close",
+        "language": "python",
+        "prompt": human_eval_0["prompt"],
+        "entry_point": "has_close_elements",
+        "test": human_eval_0["test"],
+        "buggy_code": "def has_close_elements(numbers, threshold):\n    return True\n",
+    }
+    inbox = workdir / "data/tasks/inbox.jsonl"
+    inbox.parent.mkdir(parents=True)
+    inbox.write_text(json.dumps(task) + "\n")
+    run_all()
+
+    assert json.loads((workdir / "metrics/sample.json").read_text())["tasks"] == 1
+    samples = [s["id"] for s in read_jsonl(workdir / "data/sample/samples.jsonl") if s["problem_id"] == "tasks/close"]
+    assert samples == ["tasks/close#bug"]  # its given code; nothing sampled
+    wrong = {w["sample_id"]: w for w in read_jsonl(workdir / "data/execute_filter/wrong.jsonl")}
+    assert wrong["tasks/close#bug"]["feedback"].startswith("Failed test:")  # the sandbox's own feedback
+    verified = [v["id"] for v in read_jsonl(workdir / "data/verify/verified.jsonl")]
+    assert "tasks/close#bug#er0" in verified
+    table = json.loads((workdir / "metrics/verify.json").read_text())["table1"]
+    assert table["tasks/train"]["sent_to_teacher"] == 1 and table["tasks/train"]["correct_refinements"] == 1
+    assert table["humaneval/test"]["unique"] == 5  # the benchmark's rows are the task-free run's
