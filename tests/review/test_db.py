@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from ledex.pipeline.jsonl import read_jsonl, write_jsonl
 from ledex.problems import Problem
 from review.accounts import add_reviewer, authenticate, hash_password, verify_password
-from review.db import Base, Item, database_exists, open_engine
+from review.db import Base, Item, Judgment, database_exists, open_engine
 from review.items import load_pipeline_items
 from review.listing import natural_key
 from review.migrations import upgrade
@@ -84,3 +84,25 @@ def test_load_takes_refinements_from_another_file_of_the_same_shape(review_db, t
 def test_item_ids_sort_naturally():
     ids = ["HumanEval/10#s0#r0", "HumanEval/2#s10#r0", "HumanEval/2#s9#r0", "MBPP/1#s0#r0"]
     assert sorted(ids, key=natural_key) == ["HumanEval/2#s9#r0", "HumanEval/2#s10#r0", "HumanEval/10#s0#r0", ids[-1]]
+
+
+def test_a_first_revision_database_upgrades_with_its_judgments(review_db, tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    with Session(create_engine(review_db)) as source:
+        item = {c.key: getattr(source.get(Item, "P/0#s0#er0"), c.key) for c in Item.__table__.columns}
+    item = {key: value for key, value in item.items() if key != "problem"}
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO reviewers (name, created_at) VALUES ('ada', '2026-01-01')"))
+        connection.execute(Item.__table__.insert().values(**item))  # the columns of revision 0001
+        connection.execute(
+            text(
+                "INSERT INTO judgments (item_id, reviewer_id, correctness, clarity, usefulness, vote, hallucination,"
+                " severity, corrected_explanation, corrected_code, created_at)"
+                " VALUES ('P/0#s0#er0', 1, 4, 4, 4, 1, '', 'runtime', '', 'pass', '2026-01-01')"
+            )
+        )
+    upgrade(engine)
+    with Session(engine) as session:
+        judgment = session.get(Judgment, 1)
+        assert (judgment.correction_status, judgment.correction_message, judgment.item.problem) == (None, "", None)
