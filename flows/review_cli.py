@@ -23,7 +23,18 @@ def add_review_commands(commands) -> None:
     add.set_defaults(command=_add_reviewer)
 
     load = actions.add_parser("load", help="add the pipeline's new refinements (data/verify) as review items")
+    load.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="PATH",
+        help="JSONL of refinements to load instead of data/verify/trajectories.jsonl (row shape: docs/review.md)",
+    )
     load.set_defaults(command=_load)
+
+    status = actions.add_parser("status", help="the current batch's progress and reviewer agreement")
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    status.set_defaults(command=_status)
 
     imports = actions.add_parser("import", help="import items and judgments from a Label Studio JSON export")
     imports.add_argument("file", type=Path)
@@ -63,7 +74,7 @@ def _serve(args) -> int:
     from review.db import database_url, open_engine
 
     params = load_params(args.params)
-    serve(open_engine(database_url(params.review)), _tiers(params), args.port)
+    serve(open_engine(database_url(params.review)), params, args.port)
     return 0
 
 
@@ -87,8 +98,17 @@ def _load(args) -> int:
     from review.items import load_pipeline_items
 
     with _database(args) as (session, params):
-        added = load_pipeline_items(session, SeverityWeights.from_params(params.reward_fit))
+        added = load_pipeline_items(session, SeverityWeights.from_params(params.reward_fit), source=args.source)
     print(f"{added} new review item(s)")
+    return 0
+
+
+def _status(args) -> int:
+    from review.progress import batch_progress, progress_text
+
+    with _database(args) as (session, params):
+        progress = batch_progress(session, params.review.outlier_alpha_gain)
+    print(json.dumps(progress, sort_keys=True) if args.json else progress_text(progress))
     return 0
 
 

@@ -2,9 +2,11 @@
 
 Pairs compare answers to the same prompt (one wrong solution, asked the same way): a reviewer's
 corrected answer beats the answer it corrects, and a good answer beats a bad one by the
-reviewers' consensus (`ledex.pipeline.config.ReviewParams` defines good and bad). Every corrected answer
-is also a demonstration in the chat form of `ledex.training.sft_data`. Each carries the bug's severity
-as the reviewers set it (the most common tier among them; a tie goes to the heavier tier).
+reviewers' consensus (`ledex.pipeline.config.ReviewParams` defines good and bad). Every corrected
+answer is also a demonstration in the chat form of `ledex.training.sft_data`. A corrected answer
+counts only when its code passes its tests (the reviewer's code, run by `review.corrections`, else
+the model's verdict): a failing one stays on record and trains nothing. Each carries the bug's
+severity as the reviewers set it (the most common tier among them; a tie goes to the heavier tier).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from itertools import product
 from ledex.pipeline.config import ReviewParams
 from ledex.pipeline.records import Demonstration, Preference
 from ledex.training.learned_reward import prompt_text
+from review.corrections import correction_passed
 from review.db import Item, Judgment
 from review.items import answer_text
 
@@ -51,8 +54,11 @@ class Consensus:
 
 
 def corrected_answer(item: Item, judgment: Judgment) -> str | None:
-    """The answer with the reviewer's corrections (an empty field keeps the model's text); None if none."""
+    """The answer with the reviewer's corrections (an empty field keeps the model's text); None if
+    there are none or its code fails its tests (the corrected code's verdict, else the model's)."""
     if not judgment.corrects:
+        return None
+    if not (correction_passed(judgment) if judgment.corrected_code.strip() else item.passed):
         return None
     explanation = judgment.corrected_explanation.strip() or item.explanation
     code = judgment.corrected_code.strip() or item.code

@@ -69,6 +69,8 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(32))  # the refinement's sandbox verdict
     pass_rate: Mapped[float]
     messages: Mapped[list] = mapped_column(JSON)  # the chat that asked for the refinement
+    # `Problem.to_dict()`: the tests that check corrections; None for items loaded before they were kept
+    problem: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     loaded_at: Mapped[datetime] = mapped_column(default=now)
 
     judgments: Mapped[list[Judgment]] = relationship(back_populates="item", order_by="Judgment.id")
@@ -92,7 +94,10 @@ class Judgment(Base):
     hallucination: Mapped[str] = mapped_column(String(32))  # a key of HALLUCINATIONS, "" for none
     severity: Mapped[str] = mapped_column(String(64))  # the bug's tier as this reviewer sets it
     corrected_explanation: Mapped[str] = mapped_column(Text)
-    corrected_code: Mapped[str] = mapped_column(Text)
+    corrected_code: Mapped[str] = mapped_column(Text)  # "": the model's code stands
+    # The sandbox's verdict on corrected_code (`review.corrections`): None until it has run.
+    correction_status: Mapped[str | None] = mapped_column(String(32))
+    correction_message: Mapped[str] = mapped_column(Text, default="")  # the failure, as feedback text
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     item: Mapped[Item] = relationship(back_populates="judgments")

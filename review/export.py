@@ -8,6 +8,8 @@ read by `reward-fit`), `data/feedback/demonstrations.jsonl` (`records.Demonstrat
 `sft`) and `data/feedback/severity.jsonl` (each reviewed wrong solution's tier, which overrides the
 pipeline's in `reward-fit` and `ppo`); `metrics/review_export.json` reports the batches. With no
 database or no judgments the files are empty and the pipeline trains as it does without review.
+Corrected code the app has not run yet is run first (`review.corrections`): only a correction
+that passes its tests becomes a demonstration or the chosen answer of a pair.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ledex.pipeline.config import Params
 from ledex.pipeline.jsonl import write_jsonl
 from ledex.pipeline.paths import DEMONSTRATIONS, FEEDBACK, PREFERENCES, REVIEWED_SEVERITY
 from review.agreement import agreement
+from review.corrections import check_corrections
 from review.datasets import build, reviewed_tiers
 from review.db import ExportBatch, Item, Judgment, database_exists, database_url, open_engine
 
@@ -71,8 +74,9 @@ def batch_ids(judgments: list[Judgment], batches: list[ExportBatch]) -> dict[int
 
 
 def export(session: Session, params: Params) -> dict:
-    """Cut a batch, write both files, return the metrics."""
+    """Run unverified corrections, cut a batch, write the files, return the metrics."""
     settings = params.review
+    check_corrections(session, params.sandbox, params.verify.timeout_s)
     new_batch = cut_batch(session)
     batches = list(session.scalars(select(ExportBatch).order_by(ExportBatch.watermark)))
     judgments = list(session.scalars(select(Judgment).options(selectinload(Judgment.reviewer))))
@@ -105,6 +109,7 @@ def export(session: Session, params: Params) -> dict:
         "judgments": len(latest),
         "outlier_judgments_left_out": len(latest) - len(kept),
         "hallucinations": dict(Counter(j.hallucination for j in kept if j.hallucination)),
+        "corrected_code": dict(Counter(j.correction_status for j in kept if j.corrected_code)),
         "preferences": len(preferences),
         "preferences_by_source": dict(Counter(row["source"] for row in preferences)),
         "demonstrations": len(demonstrations),

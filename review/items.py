@@ -23,20 +23,30 @@ def answer_text(kind: Kind, explanation: str, code: str, language: str) -> str:
     return fenced(code, language)
 
 
-def load_pipeline_items(session: Session, severity: SeverityWeights, root: Path = Path(".")) -> int:
-    """Add the refinements of `data/verify/trajectories.jsonl` not yet in the database; their count.
+def load_pipeline_items(
+    session: Session, severity: SeverityWeights, root: Path = Path("."), source: Path | None = None
+) -> int:
+    """Add the refinements of `source` (default: `data/verify/trajectories.jsonl`) not yet in the
+    database; their count.
 
-    A refinement without parsed code has no answer to judge and is left out; items already
-    loaded keep their judgments and are not changed.
+    `source` holds `records.VerifiedRefinement` rows; their problems and wrong solutions are looked
+    up in `data/sample/problems.jsonl` and `data/execute_filter/executions.jsonl` under `root`. A
+    refinement without parsed code has no answer to judge and is left out; items already loaded
+    keep their judgments and are not changed, but get their problem (the tests that check
+    corrections) when they were loaded without it.
     """
+    source = root / TRAJECTORIES if source is None else source
     problems = read_problems(root / PROBLEMS)
     executions = {e.sample_id: e for e in read_records(root / EXECUTIONS, Execution)}
+    for item in session.scalars(select(Item).where(Item.problem.is_(None))):
+        if item.problem_id in problems:
+            item.problem = problems[item.problem_id].to_dict()
     known = set(session.scalars(select(Item.id)))
     added = 0
-    for row, refinement in enumerate(read_records(root / TRAJECTORIES, VerifiedRefinement), start=1):
+    for row, refinement in enumerate(read_records(source, VerifiedRefinement), start=1):
         if refinement.code is None or refinement.id in known:
             continue
-        where = f"{root / TRAJECTORIES}: row {row}: {refinement.id}"
+        where = f"{source}: row {row}: {refinement.id}"
         if refinement.problem_id not in problems:
             raise ValueError(f"{where}: problem {refinement.problem_id} is not in {root / PROBLEMS}")
         if refinement.sample_id not in executions:
@@ -60,6 +70,7 @@ def load_pipeline_items(session: Session, severity: SeverityWeights, root: Path 
                 status=refinement.status,
                 pass_rate=refinement.pass_rate,
                 messages=refine_messages(problem, wrong.code, wrong.feedback, explain=refinement.kind.explains),
+                problem=problem.to_dict(),
             )
         )
         known.add(refinement.id)

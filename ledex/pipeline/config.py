@@ -387,6 +387,12 @@ class ReviewParams(Section):
     # A reviewer whose absence raises a batch's Krippendorff's alpha by more than this is an
     # outlier: their judgments in that batch are left out of the export (needs 3+ reviewers).
     outlier_alpha_gain: float = Field(0.15, gt=0)
+    # The longest corrected explanation or code the app accepts, in characters.
+    max_field_chars: int = Field(20_000, gt=0)
+    # Sign-in throttling: this many failed attempts within the window, per account and per client
+    # address, make the app refuse further attempts (429) until the oldest failure leaves the window.
+    login_failures: int = Field(5, gt=0)
+    login_window_s: float = Field(900.0, gt=0)
 
     @field_validator("bad_grade")
     @classmethod

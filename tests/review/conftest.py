@@ -27,9 +27,10 @@ PROBLEM = Problem(
     id="P/0",
     benchmark="toy",
     language="python",
-    prompt="def has_close(xs, t):\n",
+    prompt='def has_close(xs, t):\n    """Whether two numbers of xs are closer to each other than t."""\n',
     entry_point="has_close",
     test_program="",
+    test_cases=("assert has_close([1.0, 2.0], 0.5) == False", "assert has_close([1.0, 1.2, 3.0], 0.5) == True"),
 )
 # (refinement id, kind, explanation, code, passed); all refine wrong solution P/0#s0 but the last
 REFINEMENTS = [

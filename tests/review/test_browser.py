@@ -1,5 +1,6 @@
 """A reviewer session in headless Chromium: sign in, grade two refinements, flag a hallucination,
-correct one; the export holds the judgments and reward-fit trains its reward model on them."""
+correct one (whose code is run against its tests), filter the list; the export holds the judgments
+and reward-fit trains its reward model on them."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from review.app import create_app
 from review.export import export_feedback
 from stages.reward_fit import fit_reward_model, read_expert_preferences
 
-from .conftest import CORRECTED, SEVERITY
+from .conftest import CORRECTED, FIXED, SEVERITY
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -37,7 +38,7 @@ def app_url(review_db):
         port = probe.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(create_engine(review_db), list(SEVERITY.weights)),
+            create_app(create_engine(review_db), Params()),
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -73,6 +74,8 @@ def test_a_browser_review_ends_in_the_exported_preferences(app_url, review_db, t
 
         page.click("text=P/0#s0#er0")
         expect(page.locator("#verdict")).to_have_text("passed")
+        expect(page.locator("#diff .added").first).to_contain_text("enumerate(xs)")
+        expect(page.locator("textarea[name=corrected_code]")).to_have_value(FIXED)
         for grade, value in (("correctness", 5), ("clarity", 4), ("usefulness", 5)):
             page.check(f"input[name={grade}][value='{value}']")
         page.check("input[name=vote][value='1']")
@@ -91,6 +94,17 @@ def test_a_browser_review_ends_in_the_exported_preferences(app_url, review_db, t
         page.fill("textarea[name=corrected_code]", CORRECTED)
         page.click("text=Save review")
         expect(page.get_by_role("status")).to_contain_text("Your review is saved")
+        deadline = time.monotonic() + 20  # the corrected code runs after the response, in the background
+        while "passes the tests" not in page.locator("#correction-verdict").inner_text():
+            assert time.monotonic() < deadline, "the corrected code got no verdict"
+            page.wait_for_timeout(200)
+            page.reload()
+
+        page.goto(app_url)
+        expect(page.locator("#progress")).to_have_text("You reviewed 2 of 4 items.")
+        page.check("input[name=unreviewed]")
+        page.click("text=Filter")
+        expect(page.locator("tbody a")).to_have_text(["P/0#s0#r0", "P/0#s1#er0"])
         browser.close()
 
     metrics = export_feedback(Params(review=ReviewParams(database=review_db)))
