@@ -13,6 +13,8 @@ PARAMS = Path("params.yaml")
 METRICS = Path("metrics")  # `metrics/<stage>.json`
 CHECKPOINTS = Path("data/.checkpoints")  # not a DVC output: survives `dvc repro` clearing outputs
 
+POLICY = METRICS / "resolve_policy.json"  # resolve-policy's metrics: the pinned policy (ledex.pipeline.policy)
+
 SAMPLE = Path("data/sample")
 PROBLEMS = SAMPLE / "problems.jsonl"
 SAMPLES = SAMPLE / "samples.jsonl"
