@@ -19,6 +19,9 @@ cannot unpickle them: register the version's checkpoint artifact again with `reg
 Promotion: the candidate takes the alias `champion` only when its pass@1 (Expl. + Refine) beats
 the champion's, measured on the same benchmark, by more than a margin; otherwise it is the
 `challenger`. The reason is kept as a tag on the version.
+
+Lineage: a version also records the policy it was trained from and its cycle, as tags
+(`ledex.pipeline.lineage`).
 """
 
 from __future__ import annotations
