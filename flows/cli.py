@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the cycle flow: each stage `dvc repro`, skipping what is up to date")
     run.add_argument("targets", nargs="*", help="stop at these stages (default: the whole pipeline)")
+    run.add_argument(
+        "--policy", default="", help="train from this model, not models.policy (e.g. models:/ledex-debugger@champion)"
+    )
     run.set_defaults(command=_run)
 
     ui = commands.add_parser("ui", help="serve the Prefect and MLflow UIs on 127.0.0.1 over the project's stores")
@@ -89,7 +92,7 @@ def _run(args) -> int:
     use_project_prefect(root)
     from flows.cycle import cycle  # imports Prefect, which reads PREFECT_HOME now
 
-    cycle(targets=args.targets, project=str(root))
+    cycle(targets=args.targets, project=str(root), policy=args.policy)
     return 0
 
 

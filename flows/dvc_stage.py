@@ -38,9 +38,11 @@ class StageFailed(RuntimeError):
         super().__init__(f"stage {stage!r} failed (exit status {status}, {kind}); log: {log}\n{tail}")
 
 
-def run_dvc_stage(address: str, root: Path, log: Path, parent_run_id: str, attempt: int = 1) -> None:
+def run_dvc_stage(
+    address: str, root: Path, log: Path, parent_run_id: str, attempt: int = 1, env: dict[str, str] | None = None
+) -> None:
     """`dvc repro --single-item address` in `root`, stdout and stderr to `log` (appended after the
-    first attempt); the stage's processes see `parent_run_id` and this interpreter's `python`."""
+    first attempt); the stage's processes see `parent_run_id`, `env` and this interpreter's `python`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "dvc", "repro", "--single-item", address]
     env = dict(
@@ -48,6 +50,7 @@ def run_dvc_stage(address: str, root: Path, log: Path, parent_run_id: str, attem
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         PYTHONUNBUFFERED="1",
         **{PARENT_RUN_ENV: parent_run_id},
+        **(env or {}),
     )
     with log.open("a" if attempt > 1 else "w") as output:
         output.write(f"== ledex: dvc repro --single-item {address} (attempt {attempt}) ==\n")

@@ -25,6 +25,7 @@ from ledex.generation import make_generator
 from ledex.pipeline.checkpoint import ResumableOutput, directory_digest, fingerprint
 from ledex.pipeline.config import EvaluateParams, Params, load_params
 from ledex.pipeline.paths import ATTEMPTS, CHECKPOINTS, REPORT, ROUNDS_PLOT
+from ledex.pipeline.policy import use_policy
 from ledex.pipeline.records import Kind
 from ledex.pipeline.stage_io import batches, progress, publish_metrics
 from ledex.pipeline.tracking import stage_run
@@ -140,7 +141,7 @@ def main() -> None:
     params = load_params()
     tracked = {"evaluate": params.evaluate.model_dump(), "generation": params.generation_for("evaluate").model_dump()}
     with stage_run("evaluate", tracked, params.tracking.uri):
-        metrics = run(params)
+        metrics = run(use_policy(params, "evaluate"))
         publish_metrics("evaluate", metrics)
         mlflow.log_artifact(str(REPORT))
         mlflow.log_artifact(str(ROUNDS_PLOT))

@@ -18,6 +18,7 @@ from ledex.generation.response_parsing import extract_code
 from ledex.pipeline.checkpoint import ResumableOutput, fingerprint
 from ledex.pipeline.config import Params, load_params
 from ledex.pipeline.paths import CHECKPOINTS, SAMPLES
+from ledex.pipeline.policy import use_policy
 from ledex.pipeline.records import Sample
 from ledex.pipeline.stage_io import batches, progress, publish_metrics, write_problems
 from ledex.pipeline.tracking import stage_run
@@ -94,7 +95,7 @@ def main() -> None:
     params = load_params()
     tracked = {"sample": params.sample.model_dump(), "generation": params.generation_for("sample").model_dump()}
     with stage_run("sample", tracked, params.tracking.uri):
-        publish_metrics("sample", run(params))
+        publish_metrics("sample", run(use_policy(params, "sample")))
 
 
 if __name__ == "__main__":

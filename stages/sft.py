@@ -25,6 +25,7 @@ from ledex.generation.models import resolve_model, save_checkpoint
 from ledex.pipeline.checkpoint import fingerprint, guarded_folder
 from ledex.pipeline.config import Params, load_params
 from ledex.pipeline.paths import CHECKPOINTS, CORRECT, DEMONSTRATIONS, PROBLEMS, SFT_MODEL, VERIFIED, WRONG
+from ledex.pipeline.policy import use_policy
 from ledex.pipeline.stage_io import publish_metrics
 from ledex.pipeline.tracking import stage_run
 from ledex.training.sft_trainer import build_trainer, training_examples
@@ -71,7 +72,7 @@ def main() -> None:
     params = load_params()
     tracked = {"models.policy": params.models.policy, "sft": params.sft.model_dump()}
     with stage_run("sft", tracked, params.tracking.uri):
-        publish_metrics("sft", run(params))
+        publish_metrics("sft", run(use_policy(params, "sft")))
 
 
 if __name__ == "__main__":

@@ -62,3 +62,20 @@ def save_tiny_qwen2(directory, tokenizer):
 def tiny_qwen2_checkpoint(tmp_path_factory):
     """A randomly initialised two-layer Qwen2 causal LM with the tiny tokenizer, saved as a checkpoint."""
     return save_tiny_qwen2(tmp_path_factory.mktemp("tiny-qwen2"), build_tiny_tokenizer())
+
+
+@pytest.fixture(scope="module")
+def registry_store(tmp_path_factory) -> str:
+    """A fresh SQLite MLflow store with its artifacts beside it, set as the tracking (and registry)
+    URI for the module; yields the URI."""
+    import mlflow
+
+    root = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(
+        experiment_id=mlflow.create_experiment("registry-test", artifact_location=(root / "mlruns").as_uri())
+    )
+    yield uri
+    mlflow.set_tracking_uri(previous)

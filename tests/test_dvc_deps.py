@@ -112,3 +112,14 @@ def test_artifact_paths_in_dvc_yaml_are_declared_in_the_paths_module():
         artifacts += [next(iter(out)) if isinstance(out, dict) else out for out in stage.get("outs", [])]
         for artifact in artifacts:
             assert artifact in declared, f"dvc.yaml stage {name}: {artifact} is not in ledex/pipeline/paths.py"
+
+
+def test_every_stage_that_loads_the_policy_depends_on_its_pin():
+    pin = str(paths.POLICY)
+    loaders = {name for name in STAGES if "use_policy(" in stage_entry(STAGES[name]).read_text()}
+    assert loaders == {"sample", "sft", "evaluate"}
+    for name in loaders:
+        assert pin in STAGES[name]["deps"], f"dvc.yaml stage {name} loads the policy without depending on {pin}"
+        assert "models.policy" not in STAGES[name].get("params", []), f"{name}: the pin, not the param, says"
+    resolver = STAGES["resolve-policy"]
+    assert resolver["always_changed"] and [next(iter(m)) for m in resolver["metrics"]] == [pin]

@@ -19,6 +19,9 @@ cannot unpickle them: register the version's checkpoint artifact again with `reg
 Promotion: the candidate takes the alias `champion` only when its pass@1 (Expl. + Refine) beats
 the champion's, measured on the same benchmark, by more than a margin; otherwise it is the
 `challenger`. The reason is kept as a tag on the version.
+
+Lineage: a version also records the policy it was trained from and its cycle, as tags
+(`ledex.pipeline.lineage`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
+from ledex.generation.registered_models import CHECKPOINT_ARTIFACT
 from ledex.pipeline.checkpoint import directory_digest
+from ledex.pipeline.lineage import version_lineage
 
 DEFAULT_REGISTERED_MODEL = "ledex-debugger"
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -73,7 +78,7 @@ class DebuggerModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
         from ledex.generation.transformers_backend import TransformersGenerator
 
-        self.generator = TransformersGenerator(context.artifacts["checkpoint"])
+        self.generator = TransformersGenerator(context.artifacts[CHECKPOINT_ARTIFACT])
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
         from ledex.generation import GenerationRequest, SamplingParams
@@ -124,14 +129,14 @@ def _request_problem(row: dict, number: int):
 
 def register(model_dir: Path | str, stage_name: str, run_id: str, *, name: str = DEFAULT_REGISTERED_MODEL) -> str:
     """Log the checkpoint as a pyfunc model in run `run_id` and register it as a new version of
-    `name`; returns the version."""
+    `name`, tagged with its lineage (`ledex.pipeline.lineage`); returns the version."""
     digest = directory_digest(model_dir)
     active = mlflow.active_run()
     with nullcontext() if active and active.info.run_id == run_id else mlflow.start_run(run_id=run_id):
         info = mlflow.pyfunc.log_model(
             name=f"{stage_name}-debugger",
             python_model=DebuggerModel(),
-            artifacts={"checkpoint": str(model_dir)},
+            artifacts={CHECKPOINT_ARTIFACT: str(model_dir)},
             code_paths=[str(PACKAGE_DIR)],
             signature=SIGNATURE,
             pip_requirements=[
@@ -143,6 +148,8 @@ def register(model_dir: Path | str, stage_name: str, run_id: str, *, name: str =
     client = MlflowClient()
     client.set_model_version_tag(name, version, STAGE_TAG, stage_name)
     client.set_model_version_tag(name, version, CHECKPOINT_TAG, digest)
+    for key, value in version_lineage(client, run_id).items():
+        client.set_model_version_tag(name, version, key, value)
     return version
 
 

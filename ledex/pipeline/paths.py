@@ -14,6 +14,7 @@ METRICS = Path("metrics")  # `metrics/<stage>.json`
 CHECKPOINTS = Path("data/.checkpoints")  # not a DVC output: survives `dvc repro` clearing outputs
 
 TASK_INBOX = Path("data/tasks/inbox.jsonl")  # debugging tasks for the next cycle (`data.tasks`; docs/tasks.md)
+POLICY = METRICS / "resolve_policy.json"  # resolve-policy's metrics: the pinned policy (ledex.pipeline.policy)
 
 SAMPLE = Path("data/sample")
 PROBLEMS = SAMPLE / "problems.jsonl"

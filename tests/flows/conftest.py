@@ -35,7 +35,8 @@ Path("out").mkdir(exist_ok=True)
 Path("out", f"{name}.txt").write_text(text)
 Path("metrics").mkdir(exist_ok=True)
 parent_run = os.environ.get("LEDEX_PARENT_RUN_ID", "")
-metrics = {"lines": len(text.splitlines()), "parent_run": parent_run, "detail": {"attempt": attempt}}
+policy = os.environ.get("LEDEX_POLICY", "")
+metrics = {"lines": len(text.splitlines()), "parent_run": parent_run, "policy": policy, "detail": {"attempt": attempt}}
 Path("metrics", f"{name}.json").write_text(json.dumps(metrics))
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 
 from flows.cycle import cycle
 from flows.dvc_stage import StageFailed
+from ledex.pipeline.config import load_params
 from ledex.pipeline.transient import TRANSIENT_EXIT
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def runs(project: Path) -> list[str]:
@@ -97,3 +101,21 @@ def test_an_unknown_target_fails_before_any_stage(tiny_project, cycle_env):
     state, error = run_cycle(tiny_project, targets=["trian"])
     assert state.is_failed() and isinstance(error, ValueError) and "'trian' not found" in str(error)
     assert runs(tiny_project) == []
+
+
+def test_the_policy_parameter_reaches_every_stage_and_the_cycle_run(tiny_project, cycle_env):
+    state, _ = run_cycle(tiny_project, policy="models:/ledex-debugger@champion")
+
+    assert state.is_completed()
+    metrics = [json.loads((tiny_project / "metrics" / f"{name}.json").read_text()) for name in ("prepare", "train")]
+    assert {m["policy"] for m in metrics} == {"models:/ledex-debugger@champion"}
+    parent = mlflow.MlflowClient(cycle_env).get_run(metrics[0]["parent_run"])
+    assert parent.data.tags["ledex.requested_policy"] == "models:/ledex-debugger@champion"
+
+
+def test_the_weekly_deployment_trains_from_the_champion_and_a_plain_run_from_params():
+    deployments = yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"]
+    (weekly,) = [deployment for deployment in deployments if deployment["name"] == "weekly"]
+    assert cycle.validate_parameters(weekly["parameters"])["policy"] == "models:/ledex-debugger@champion"
+    assert inspect.signature(cycle.fn).parameters["policy"].default == ""  # `ledex run`: models.policy
+    assert load_params(REPO / "params.yaml").models.policy == "qwen2.5-coder-0.5b-instruct"

@@ -128,6 +128,7 @@ def test_best_candidate_is_registered_and_promoted(workdir):
     client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
     champion = client.get_model_version_by_alias("ledex-debugger", "champion")
     assert champion.tags["ledex.stage"] == "sft"  # sft and ppo tie; the first candidate wins
+    assert champion.tags["ledex.parent"] == "base:qwen2.5-coder-0.5b-instruct"  # trained from models.policy
     assert "first champion" in champion.tags["ledex.promotion"]
     assert champion.tags["ledex.pass_at_1_explain_refine"] == "0.7500"
 

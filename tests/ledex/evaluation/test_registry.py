@@ -16,6 +16,13 @@ from ledex.evaluation.registry import (
     register,
 )
 from ledex.pipeline.checkpoint import directory_digest
+from ledex.pipeline.lineage import (
+    CYCLE_FLOW_RUN_TAG,
+    CYCLE_RUN_TAG,
+    PARENT_TAG,
+    POLICY_TAG,
+    PREFECT_FLOW_RUN_TAG,
+)
 
 REQUESTS = pd.DataFrame(
     [
@@ -36,20 +43,7 @@ REQUESTS = pd.DataFrame(
 
 
 @pytest.fixture(scope="module")
-def tracking(tmp_path_factory):
-    """A fresh SQLite store with its artifacts beside it, set as the tracking (and registry) URI."""
-    root = tmp_path_factory.mktemp("registry")
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
-    mlflow.set_experiment(
-        experiment_id=mlflow.create_experiment("registry-test", artifact_location=(root / "mlruns").as_uri())
-    )
-    yield root
-    mlflow.set_tracking_uri(previous)
-
-
-@pytest.fixture(scope="module")
-def version_one(tracking, tiny_qwen2_checkpoint):
+def version_one(registry_store, tiny_qwen2_checkpoint):
     with mlflow.start_run() as run:
         return register(tiny_qwen2_checkpoint, "sft", run.info.run_id)
 
@@ -104,3 +98,19 @@ def test_promotion_needs_a_margin_over_the_champion_on_the_same_benchmark(versio
 
     elsewhere = promote(str(v3), 0.90, "mbpp#p", 0.05, name=name)
     assert elsewhere.alias == CHALLENGER and "cannot be compared with champion v2" in elsewhere.reason
+
+
+def test_a_version_records_the_policy_and_the_cycle_it_came_from(version_one, tiny_qwen2_checkpoint):
+    client = MlflowClient()
+    trained_from = {POLICY_TAG: "models:/ledex-debugger/1"}
+    with (
+        mlflow.start_run(run_name="cycle", tags={PREFECT_FLOW_RUN_TAG: "flow-run-7"}) as cycle,
+        mlflow.start_run(run_name="evaluate", nested=True, tags=trained_from) as stage,
+    ):
+        version = register(tiny_qwen2_checkpoint, "ppo", stage.info.run_id)
+
+    tags = client.get_model_version("ledex-debugger", version).tags
+    assert tags[PARENT_TAG] == "models:/ledex-debugger/1"
+    assert tags[CYCLE_RUN_TAG] == cycle.info.run_id and tags[CYCLE_FLOW_RUN_TAG] == "flow-run-7"
+    first = client.get_model_version("ledex-debugger", version_one).tags  # registered outside any cycle
+    assert not {PARENT_TAG, CYCLE_RUN_TAG, CYCLE_FLOW_RUN_TAG} & first.keys()

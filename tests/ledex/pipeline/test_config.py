@@ -216,3 +216,12 @@ def test_backend_options_match_the_constructor(module, cls, options):
         assert constructor.pop("engine_options") is None
         fields.pop("engine_options")
     assert fields == constructor
+
+
+def test_the_base_policy_cannot_itself_wait_for_an_alias(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("models:\n  policy: models:/ledex-debugger@champion\n  base: models:/ledex-debugger@champion\n")
+    with pytest.raises(ConfigError, match=r"models.base: must not depend on an alias"):
+        load_params(params)
+    params.write_text("models:\n  policy: models:/ledex-debugger@champion\n  base: models:/ledex-debugger/2\n")
+    assert load_params(params).models.base == "models:/ledex-debugger/2"
