@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 PARAMS = Path("params.yaml")
 METRICS = Path("metrics")  # `metrics/<stage>.json`
 CHECKPOINTS = Path("data/.checkpoints")  # not a DVC output: survives `dvc repro` clearing outputs
+EVALUATION_CACHE = Path("data/.cache/evaluations")  # not a DVC output either: attempts by checkpoint and protocol
 
 SAMPLE = Path("data/sample")
 PROBLEMS = SAMPLE / "problems.jsonl"
@@ -48,3 +49,4 @@ EVALUATE = Path("data/evaluate")
 ATTEMPTS = EVALUATE / "attempts.jsonl"
 REPORT = EVALUATE / "report.md"
 ROUNDS_PLOT = EVALUATE / "pass_at_k_rounds.png"
+DECISION_CARD = EVALUATE / "decision_card.md"  # also the top of REPORT

@@ -7,10 +7,14 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from ledex.evaluation.bootstrap import Interval
+from ledex.evaluation.promotion_gate import Evidence
 from ledex.evaluation.registry import (
     CHALLENGER,
     CHAMPION,
     PROMOTION_TAG,
+    current_champion,
+    describe_version,
     find_version,
     promote,
     register,
@@ -91,7 +95,8 @@ def test_promotion_needs_a_margin_over_the_champion_on_the_same_benchmark(versio
     close = promote(str(v2), 0.54, "humaneval#p", 0.05, name=name)
     assert close.alias == CHALLENGER
     assert (
-        close.reason == "v2's pass@1 Expl.+Refine 0.5400 on humaneval#p does not beat champion v1's 0.5000 "
+        close.reason
+        == "margin rule: v2's pass@1 Expl.+Refine 0.5400 on humaneval#p does not beat champion v1's 0.5000 "
         "by more than the margin 0.05"
     )
     assert client.get_model_version(name, str(v2)).tags[PROMOTION_TAG] == close.reason
@@ -104,3 +109,29 @@ def test_promotion_needs_a_margin_over_the_champion_on_the_same_benchmark(versio
 
     elsewhere = promote(str(v3), 0.90, "mbpp#p", 0.05, name=name)
     assert elsewhere.alias == CHALLENGER and "cannot be compared with champion v2" in elsewhere.reason
+
+
+def test_the_ci_rule_promotes_only_a_paired_delta_above_zero_and_says_so(version_one):
+    name = "ci-gate-test"
+    source = MlflowClient().get_model_version("ledex-debugger", version_one).source
+    v1, v2 = (str(mlflow.register_model(source, name).version) for _ in range(2))
+    loose, tight = Interval(0.2, -0.05, 0.45, problems=4, samples=8), Interval(0.2, 0.1, 0.3, problems=40, samples=80)
+
+    unsure = promote(v1, 0.5, "humaneval#p", 0.0, name=name, evidence=Evidence("base prompting", loose))
+    assert unsure.alias == CHALLENGER and current_champion(name) is None
+    assert unsure.reason == (
+        "CI rule: not promoted, the paired delta vs base prompting +0.2000 (95% CI [-0.0500, +0.4500], 4 problems) "
+        "does not exclude zero (margin rule: v1 is the first champion (pass@1 Expl.+Refine 0.5000 on humaneval#p))"
+    )
+    sure = promote(v1, 0.5, "humaneval#p", 0.0, name=name, evidence=Evidence("base prompting", tight))
+    assert sure.alias == CHAMPION
+    assert sure.reason.startswith("CI rule: the paired delta vs base prompting +0.2000 (95% CI [+0.1000, +0.3000]")
+
+    unpaired = promote(v2, 0.9, "humaneval#p", 0.0, name=name, evidence=Evidence("champion v1", None))
+    assert unpaired.alias == CHALLENGER and "champion v1 has no per-problem results" in unpaired.reason
+    margin_only = promote(v2, 0.9, "humaneval#p", 0.0, name=name)
+    assert margin_only.alias == CHAMPION and margin_only.reason.startswith("margin rule: v2's pass@1")
+    assert str(current_champion(name).version) == v2
+
+    describe_version(v2, "## Is this week's model better?", name=name)
+    assert MlflowClient().get_model_version(name, v2).description == "## Is this week's model better?"
