@@ -20,7 +20,7 @@ from flows.dvc_plan import PlannedStage, plan_stages
 from flows.dvc_stage import StageFailed, run_dvc_stage
 from flows.metrics_artifact import publish_metrics_artifact
 from ledex.pipeline.config import load_params
-from ledex.pipeline.tracking import PARENT_RUN_ENV, pipeline_run
+from ledex.pipeline.tracking import FLOW_RUN_TAG, PARENT_RUN_ENV, pipeline_run
 
 LOGS = Path("logs")
 
@@ -55,7 +55,7 @@ def cycle(
     plan = plan_stages(root, targets)
     step = reproduce.with_options(retries=retries, retry_delay_seconds=retry_delay_s)
     with pipeline_run(
-        tracking_uri, tags={"prefect.flow_run_id": str(flow_run.id), "ledex.targets": " ".join(targets or [])}
+        tracking_uri, tags={FLOW_RUN_TAG: str(flow_run.id), "ledex.targets": " ".join(targets or [])}
     ) as run_id:
         for stage in plan:
             step(stage, root, run_id, containers)

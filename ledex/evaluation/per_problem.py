@@ -90,3 +90,16 @@ def paired_deltas(
         for name, parts in candidate.items()
         if name in reference
     }
+
+
+def as_metrics(intervals: Mapping[str, Interval]) -> dict[str, float]:
+    """MLflow metrics: each score under its name, its CI as `<name>_ci_low` and `<name>_ci_high`, and
+    the problems behind each benchmark's pass@1 as `n_problems.<benchmark>`."""
+    metrics = {}
+    for name, estimate in intervals.items():
+        if estimate.value is not None:
+            metrics |= {name: estimate.value, f"{name}_ci_low": estimate.low, f"{name}_ci_high": estimate.high}
+        metric, scope, *_ = name.split(".")
+        if metric == "pass_at_1" and name.endswith(f".{INIT}") and scope != "lang":
+            metrics[f"n_problems.{scope}"] = estimate.problems
+    return metrics

@@ -50,3 +50,4 @@ ATTEMPTS = EVALUATE / "attempts.jsonl"
 REPORT = EVALUATE / "report.md"
 ROUNDS_PLOT = EVALUATE / "pass_at_k_rounds.png"
 DECISION_CARD = EVALUATE / "decision_card.md"  # also the top of REPORT
+INTERVALS = EVALUATE / "intervals.json"  # every score's 95% CI per model, and the candidate's paired deltas
