@@ -3,8 +3,8 @@
 DVC decides what is up to date (a second run with nothing changed runs no stage) and dvc.lock
 stays the record. A stage is retried only when its failure is transient (see `flows.dvc_stage`);
 a deterministic failure stops the cycle with an error naming the stage and its log. Every stage's
-output goes to `logs/<stage>.log`, its metrics to a markdown artifact, and its MLflow run nests
-under one parent run for the cycle.
+output goes to `logs/<stage>.log`, its metrics to a markdown artifact (and `evaluate`'s decision
+card to another), and its MLflow run nests under one parent run for the cycle.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
 from flows.containers import ContainerSettings, load_settings, run_stage_in_container, runs_in_container
+from flows.decision_card_artifact import EVALUATE_STAGE, publish_decision_card
 from flows.dvc_plan import PlannedStage, plan_stages
 from flows.dvc_stage import StageFailed, run_dvc_stage
 from flows.metrics_artifact import publish_metrics_artifact
@@ -34,12 +35,14 @@ def is_transient_failure(task, run, state) -> bool:
 @task(task_run_name="{stage.name}", cache_policy=NO_CACHE, retry_condition_fn=is_transient_failure)
 def reproduce(stage: PlannedStage, root: Path, parent_run_id: str, containers: ContainerSettings) -> None:
     """Run one DVC stage (DVC skips it when up to date), in a container job where `containers`
-    routes it, and publish its metrics."""
+    routes it, and publish its metrics (and, after `evaluate`, the decision card)."""
     if runs_in_container(stage.name, containers):
         run_stage_in_container(stage.name, root, containers, env={PARENT_RUN_ENV: parent_run_id})
     else:
         run_dvc_stage(stage.address, root, root / LOGS / f"{stage.name}.log", parent_run_id, attempt=task_run.run_count)
     publish_metrics_artifact(stage.name, root, stage.metrics)
+    if stage.name == EVALUATE_STAGE:
+        publish_decision_card(root)
 
 
 @flow(name="ledex-cycle")
