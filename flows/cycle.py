@@ -4,8 +4,9 @@ DVC decides what is up to date (a second run with nothing changed runs no stage)
 stays the record. A stage is retried only when its failure is transient (see `flows.dvc_stage`);
 a deterministic failure stops the cycle with an error naming the stage and its log. Every stage's
 output goes to `logs/<stage>.log`, its metrics to a markdown artifact, and its MLflow run nests
-under one parent run for the cycle. The `policy` parameter overrides `models.policy`: the weekly
-deployment trains from the registry's champion (`ledex.pipeline.policy`).
+under one parent run for the cycle; `evaluate`'s decision card becomes an artifact too. The
+`policy` parameter overrides `models.policy`: the weekly deployment trains from the registry's
+champion (`ledex.pipeline.policy`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 
 from flows.containers import ContainerSettings, load_settings, run_stage_in_container, runs_in_container
+from flows.decision_card_artifact import EVALUATE_STAGE, publish_decision_card
 from flows.dvc_plan import PlannedStage, plan_stages
 from flows.dvc_stage import StageFailed, run_dvc_stage
 from flows.metrics_artifact import publish_metrics_artifact
 from ledex.pipeline.config import load_params
-from ledex.pipeline.lineage import PREFECT_FLOW_RUN_TAG
 from ledex.pipeline.policy import POLICY_ENV
-from ledex.pipeline.tracking import PARENT_RUN_ENV, pipeline_run
+from ledex.pipeline.tracking import FLOW_RUN_TAG, PARENT_RUN_ENV, pipeline_run
 
 LOGS = Path("logs")
 
@@ -39,7 +40,8 @@ def reproduce(
     stage: PlannedStage, root: Path, parent_run_id: str, containers: ContainerSettings, policy: str = ""
 ) -> None:
     """Run one DVC stage (DVC skips it when up to date), in a container job where `containers`
-    routes it, with `policy` (when given) overriding models.policy, and publish its metrics."""
+    routes it, with `policy` (when given) overriding models.policy, and publish its metrics (and,
+    after `evaluate`, the decision card)."""
     override = {POLICY_ENV: policy} if policy else {}
     if runs_in_container(stage.name, containers):
         run_stage_in_container(stage.name, root, containers, env={PARENT_RUN_ENV: parent_run_id, **override})
@@ -47,6 +49,8 @@ def reproduce(
         log = root / LOGS / f"{stage.name}.log"
         run_dvc_stage(stage.address, root, log, parent_run_id, attempt=task_run.run_count, env=override)
     publish_metrics_artifact(stage.name, root, stage.metrics)
+    if stage.name == EVALUATE_STAGE:
+        publish_decision_card(root)
 
 
 @flow(name="ledex-cycle")
@@ -67,7 +71,7 @@ def cycle(
     plan = plan_stages(root, targets)
     step = reproduce.with_options(retries=retries, retry_delay_seconds=retry_delay_s)
     tags = {
-        PREFECT_FLOW_RUN_TAG: str(flow_run.id),
+        FLOW_RUN_TAG: str(flow_run.id),
         "ledex.targets": " ".join(targets or []),
         "ledex.requested_policy": policy or params.models.policy,
     }

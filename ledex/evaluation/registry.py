@@ -17,8 +17,10 @@ on a version registered with the old layout). A process that already imported to
 cannot unpickle them: register the version's checkpoint artifact again with `register`.
 
 Promotion: the candidate takes the alias `champion` only when its pass@1 (Expl. + Refine) beats
-the champion's, measured on the same benchmark, by more than a margin; otherwise it is the
-`challenger`. The reason is kept as a tag on the version.
+the champion's, measured on the same benchmark, by more than a margin (the margin rule) and, when
+asked, when the 95% CI of its paired delta excludes zero (the CI rule, `promotion_gate`);
+otherwise it is the `challenger`. The reason, naming the rule that decided, is kept as a tag on
+the version.
 
 Lineage: a version also records the policy it was trained from and its cycle, as tags
 (`ledex.pipeline.lineage`).
@@ -38,6 +40,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
+from ledex.evaluation.promotion_gate import Evidence, confidence_rule
 from ledex.generation.registered_models import CHECKPOINT_ARTIFACT
 from ledex.pipeline.checkpoint import directory_digest
 from ledex.pipeline.lineage import version_lineage
@@ -171,10 +174,17 @@ class Promotion:
 
 
 def promote(
-    version: str, score: float, benchmark: str, margin: float, *, name: str = DEFAULT_REGISTERED_MODEL
+    version: str,
+    score: float,
+    benchmark: str,
+    margin: float,
+    *,
+    name: str = DEFAULT_REGISTERED_MODEL,
+    evidence: Evidence | None = None,
 ) -> Promotion:
     """Give `version` the alias champion when its `score` on `benchmark` beats the champion's by
-    more than `margin`, else challenger; the scores and the reason become tags of the version."""
+    more than `margin` (and, given `evidence`, the confidence rule of `promotion_gate` agrees), else
+    challenger; the scores and the reason, naming the rule that decided, become tags of the version."""
     client = MlflowClient()
     client.set_model_version_tag(name, version, BENCHMARK_TAG, benchmark)
     client.set_model_version_tag(name, version, SCORE_TAG, f"{score:.4f}")
@@ -194,10 +204,14 @@ def promote(
         beats = score > best + margin
         alias = CHAMPION if beats else CHALLENGER
         reason = (
-            f"v{version}'s pass@1 Expl.+Refine {score:.4f} on {benchmark} "
+            f"margin rule: v{version}'s pass@1 Expl.+Refine {score:.4f} on {benchmark} "
             f"{'beats' if beats else 'does not beat'} champion v{champion.version}'s {best:.4f} "
             f"by more than the margin {margin}"
         )
+    already = champion is not None and str(champion.version) == version
+    if evidence is not None and alias == CHAMPION and not already:
+        promoted, reason = confidence_rule(evidence, reason)
+        alias = CHAMPION if promoted else CHALLENGER
     if alias == CHAMPION:
         challenger = _aliased(client, name, CHALLENGER)
         if challenger is not None and str(challenger.version) == version:
@@ -205,6 +219,16 @@ def promote(
     client.set_registered_model_alias(name, alias, version)
     client.set_model_version_tag(name, version, PROMOTION_TAG, reason)
     return Promotion(version, alias, reason)
+
+
+def current_champion(name: str = DEFAULT_REGISTERED_MODEL):
+    """The version holding the alias champion (with its tags, `CHECKPOINT_TAG` among them), or None."""
+    return _aliased(MlflowClient(), name, CHAMPION)
+
+
+def describe_version(version: str, description: str, *, name: str = DEFAULT_REGISTERED_MODEL) -> None:
+    """Set the version's description, shown on its page in the registry (e.g. the decision card)."""
+    MlflowClient().update_model_version(name, version, description=description)
 
 
 def _aliased(client: MlflowClient, name: str, alias: str):

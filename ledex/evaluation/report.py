@@ -1,9 +1,9 @@
 """The evaluation's report, laid out like the paper's tables, and its Figure 4.
 
-`report.md`: Table 2 (pass@k per model, approach and benchmark, after one round), Table 4
-(success refinement rate, averaged over benchmarks, with the hallucination rate), the
-iterative refinement table behind the figure, pass@1 per language with the cross-language
-gap, and the promotion decision. `pass_at_k_rounds.png`: pass@k per round of refinement,
+`report.md` (after the decision card, `decision_card`): Table 2 (pass@k per model, approach and
+benchmark, after one round), every score with its 95% CI and n, Table 4 (success refinement rate,
+averaged over benchmarks, with the hallucination rate), the iterative refinement table behind the
+figure, and pass@1 per language with the cross-language gap. `pass_at_k_rounds.png`: pass@k per round of refinement,
 the better of Refine and Expl. + Refine as in the paper's Figure 4, over all benchmarks.
 Scores come from `self_debug.score`, one entry per model.
 """
@@ -11,20 +11,28 @@ Scores come from `self_debug.score`, one entry per model.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import cycle
 from pathlib import Path
 
+from ledex.evaluation.bootstrap import Interval
 from ledex.evaluation.self_debug import INIT
 from ledex.pipeline.records import Kind
 
 APPROACH_NAMES = {INIT: "Init.", Kind.REFINE: "Refine", Kind.EXPLAIN_REFINE: "Expl. + Refine"}
+MARKERS = ("o", "s", "^", "D", "v", "P")  # overlapping lines stay apart
+LINESTYLES = ("-", "--", ":", "-.")
 
 
-def render(scores: dict[str, dict], ks: Sequence[int], rounds: int, promotion: str) -> str:
-    """The markdown report for {model: scores}."""
+def render(scores: dict[str, dict], intervals: dict[str, dict[str, Interval]], ks: Sequence[int], rounds: int) -> str:
+    """The markdown report for {model: scores} and {model: {metric name: 95% CI}}."""
     sections = [
         "# Evaluation\n",
         "## Pass@k of initial and refined solutions (one round of refinement; Table 2)\n",
         _pass_at_k_table(scores, ks),
+        "## 95% confidence intervals (bootstrap over problems; one round)\n",
+        "Each score in %, its 95% CI in brackets, then (problems, samples) behind it; rates count wrong samples "
+        "(refinement) or refinements of all rounds (hallucination).\n",
+        _interval_table(intervals),
         "## Success refinement rate, averaged over benchmarks (Table 4)\n",
         "Wrong initial samples fixed by one refinement; hallucination: refinements that fail on a name, "
         "attribute or module that does not exist, over all refinements of all rounds.\n",
@@ -34,8 +42,6 @@ def render(scores: dict[str, dict], ks: Sequence[int], rounds: int, promotion: s
         _rounds_table(scores, ks, rounds),
         "## Pass@1 per language (one round) and the cross-language gap (max - min)\n",
         _language_table(scores),
-        "## Promotion\n",
-        promotion + "\n",
     ]
     return "\n".join(sections)
 
@@ -49,21 +55,27 @@ def plot_rounds(scores: dict[str, dict], ks: Sequence[int], rounds: int, path: P
 
     figure, axes = plt.subplots(1, len(ks), figsize=(4.5 * len(ks), 3.6), squeeze=False)
     for axis, k in zip(axes[0], ks):
-        for model, model_scores in scores.items():
-            axis.plot(
-                range(rounds + 1), [100 * v for v in overall_rounds(model_scores, k, rounds)], marker="o", label=model
-            )
+        for (model, model_scores), marker, linestyle in zip(scores.items(), cycle(MARKERS), cycle(LINESTYLES)):
+            values = [100 * v for v in overall_rounds(model_scores, k, rounds)]
+            axis.plot(range(rounds + 1), values, marker=marker, linestyle=linestyle, label=model, alpha=0.85)
         axis.set_title(f"pass@{k}")
         axis.set_xlabel("round of refinement (0: Init.)")
         axis.set_ylabel("pass@k (%)")
+        axis.set_ylim(0, 100)
         axis.set_xticks(range(rounds + 1))
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.suptitle("Pass@k after rounds of self-debugging (best of Refine, Expl. + Refine)")
+    figure.suptitle(f"Pass@k after rounds of self-debugging (best of Refine, Expl. + Refine); {_sample_size(scores)}")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def _sample_size(scores: dict[str, dict]) -> str:
+    """n of the first model, over all benchmarks: every model samples the same problems."""
+    benchmarks = next(iter(scores.values()))["benchmarks"].values()
+    return f"n = {sum(b['problems'] for b in benchmarks)} problems, {sum(b['samples'] for b in benchmarks)} samples"
 
 
 def overall_rounds(model_scores: dict, k: int, rounds: int) -> list[float]:
@@ -115,6 +127,20 @@ def _pass_at_k_table(scores: dict[str, dict], ks: Sequence[int]) -> str:
         for label, row in zip(labels, values)
     ]
     return _table(header, rows)
+
+
+def _interval_table(intervals: dict[str, dict[str, Interval]]) -> str:
+    """One row per model and score; a score's name is `metric.scope.approach` (`per_problem`)."""
+    rows = []
+    for model, found in intervals.items():
+        for number, (name, estimate) in enumerate(sorted(found.items())):
+            cell = (
+                "–"
+                if estimate.value is None
+                else f"{_percent(estimate.value)} [{_percent(estimate.low)}, {_percent(estimate.high)}]"
+            )
+            rows.append([model if number == 0 else "", f"`{name}`", cell, f"{estimate.problems}, {estimate.samples}"])
+    return _table(["Model", "Score", "% [95% CI]", "n (problems, samples)"], rows)
 
 
 def _refinement_table(scores: dict[str, dict]) -> str:

@@ -191,26 +191,39 @@ def _attempt(
 
 
 @dataclass
-class _SampleOutcome:
+class SampleOutcome:
     language: str
     passed: bool  # the initial solution
     fixed_in: dict[str, int]  # refinement kind -> the round whose refinement passed
 
+    def correct_after(self, kind: str, round_number: int) -> bool:
+        """Right initially, or fixed by `kind` within `round_number` rounds (INIT: round 0)."""
+        return self.passed or self.fixed_in.get(kind, round_number + 1) <= round_number
 
-def score(attempts: Sequence[Attempt], ks: Sequence[int], rounds: int) -> dict:
-    """The scores of one model: per benchmark, per language, and the cross-language gap."""
-    outcomes: dict[tuple[str, str, int], _SampleOutcome] = {}
+
+def sample_outcomes(
+    attempts: Sequence[Attempt],
+) -> tuple[dict[tuple[str, str, int], SampleOutcome], dict[tuple[str, str], list[Attempt]]]:
+    """Each initial sample's outcome by (benchmark, problem id, sample), and the refinements by
+    (benchmark, kind)."""
+    outcomes: dict[tuple[str, str, int], SampleOutcome] = {}
     refinements: dict[tuple[str, str], list[Attempt]] = defaultdict(list)
     for a in attempts:
         key = (a.benchmark, a.problem_id, a.sample)
         if a.kind == INIT:
-            outcomes[key] = _SampleOutcome(a.language, a.passed, {})
+            outcomes[key] = SampleOutcome(a.language, a.passed, {})
         else:
             refinements[(a.benchmark, a.kind)].append(a)
             if a.passed:
                 outcomes[key].fixed_in[a.kind] = a.round
-    by_benchmark: dict[str, list[tuple[str, _SampleOutcome]]] = defaultdict(list)
-    by_language: dict[str, list[tuple[str, _SampleOutcome]]] = defaultdict(list)
+    return outcomes, refinements
+
+
+def score(attempts: Sequence[Attempt], ks: Sequence[int], rounds: int) -> dict:
+    """The scores of one model: per benchmark, per language, and the cross-language gap."""
+    outcomes, refinements = sample_outcomes(attempts)
+    by_benchmark: dict[str, list[tuple[str, SampleOutcome]]] = defaultdict(list)
+    by_language: dict[str, list[tuple[str, SampleOutcome]]] = defaultdict(list)
     for (benchmark, problem_id, _), outcome in outcomes.items():
         by_benchmark[benchmark].append((problem_id, outcome))
         by_language[outcome.language].append((f"{benchmark}:{problem_id}", outcome))
@@ -267,7 +280,7 @@ def _pass_at_k(samples, kind: str, round_number: int, ks) -> dict[str, float]:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for problem_id, outcome in samples:
         counts[problem_id][0] += 1
-        counts[problem_id][1] += outcome.passed or outcome.fixed_in.get(kind, round_number + 1) <= round_number
+        counts[problem_id][1] += outcome.correct_after(kind, round_number)
     estimates = mean_pass_at_k({p: (n, c) for p, (n, c) in counts.items()}, ks)
     return {key.replace("@", "_at_"): round(value, 6) for key, value in estimates.items()}
 

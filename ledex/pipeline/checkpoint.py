@@ -88,6 +88,9 @@ class ResumableOutput:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def __getitem__(self, unit: str) -> list[dict]:
+        return self._rows[unit]
+
     def add(self, unit: str, rows: list[dict]) -> None:
         self._appender.append({"unit": unit, "rows": rows})
         self._rows[unit] = rows

@@ -314,6 +314,9 @@ class EvaluateParams(Section):
     registered_model: str = "ledex-debugger"
     promotion_benchmark: str = ""  # an evaluation set name; "": the first of data.evaluate
     promotion_margin: float = Field(0.0, ge=0)  # champion only when pass@1 (Expl.+Refine) beats it by more
+    # and, when set, only when the 95% CI of its paired delta vs the champion (none: vs the base) excludes zero
+    promotion_requires_ci: bool = False
+    bootstrap_samples: int = Field(1000, ge=100)  # resamples of the problems behind every 95% CI
     # None: the top-level `generation`; its `model` is what a "" label means (default models.policy)
     generation: GenerationParams | None = None
 

@@ -10,9 +10,10 @@ such a run inherits them as version tags, so the registry's version list reads a
 
 from __future__ import annotations
 
+from ledex.pipeline.tracking import FLOW_RUN_TAG
+
 POLICY_TAG = "ledex.policy"  # run: what the policy was, as a parent (`Policy.parent`)
 POLICY_SOURCE_TAG = "ledex.policy_source"  # run: the same in words, e.g. "ledex-debugger v3 (champion)"
-PREFECT_FLOW_RUN_TAG = "prefect.flow_run_id"  # the cycle's parent run
 MLFLOW_PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own, on a nested run
 
 PARENT_TAG = "ledex.parent"  # version: the policy it was trained from, models:/<name>/<version> or base:<model>
@@ -26,5 +27,5 @@ def version_lineage(client, run_id: str) -> dict[str, str]:
     tags = client.get_run(run_id).data.tags
     lineage = {PARENT_TAG: tags.get(POLICY_TAG), CYCLE_RUN_TAG: tags.get(MLFLOW_PARENT_RUN_TAG)}
     if lineage[CYCLE_RUN_TAG]:
-        lineage[CYCLE_FLOW_RUN_TAG] = client.get_run(lineage[CYCLE_RUN_TAG]).data.tags.get(PREFECT_FLOW_RUN_TAG)
+        lineage[CYCLE_FLOW_RUN_TAG] = client.get_run(lineage[CYCLE_RUN_TAG]).data.tags.get(FLOW_RUN_TAG)
     return {key: value for key, value in lineage.items() if value}

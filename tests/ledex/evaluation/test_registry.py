@@ -7,10 +7,14 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from ledex.evaluation.bootstrap import Interval
+from ledex.evaluation.promotion_gate import Evidence
 from ledex.evaluation.registry import (
     CHALLENGER,
     CHAMPION,
     PROMOTION_TAG,
+    current_champion,
+    describe_version,
     find_version,
     promote,
     register,
@@ -21,8 +25,8 @@ from ledex.pipeline.lineage import (
     CYCLE_RUN_TAG,
     PARENT_TAG,
     POLICY_TAG,
-    PREFECT_FLOW_RUN_TAG,
 )
+from ledex.pipeline.tracking import FLOW_RUN_TAG
 
 REQUESTS = pd.DataFrame(
     [
@@ -85,7 +89,8 @@ def test_promotion_needs_a_margin_over_the_champion_on_the_same_benchmark(versio
     close = promote(str(v2), 0.54, "humaneval#p", 0.05, name=name)
     assert close.alias == CHALLENGER
     assert (
-        close.reason == "v2's pass@1 Expl.+Refine 0.5400 on humaneval#p does not beat champion v1's 0.5000 "
+        close.reason
+        == "margin rule: v2's pass@1 Expl.+Refine 0.5400 on humaneval#p does not beat champion v1's 0.5000 "
         "by more than the margin 0.05"
     )
     assert client.get_model_version(name, str(v2)).tags[PROMOTION_TAG] == close.reason
@@ -104,7 +109,7 @@ def test_a_version_records_the_policy_and_the_cycle_it_came_from(version_one, ti
     client = MlflowClient()
     trained_from = {POLICY_TAG: "models:/ledex-debugger/1"}
     with (
-        mlflow.start_run(run_name="cycle", tags={PREFECT_FLOW_RUN_TAG: "flow-run-7"}) as cycle,
+        mlflow.start_run(run_name="cycle", tags={FLOW_RUN_TAG: "flow-run-7"}) as cycle,
         mlflow.start_run(run_name="evaluate", nested=True, tags=trained_from) as stage,
     ):
         version = register(tiny_qwen2_checkpoint, "ppo", stage.info.run_id)
@@ -114,3 +119,29 @@ def test_a_version_records_the_policy_and_the_cycle_it_came_from(version_one, ti
     assert tags[CYCLE_RUN_TAG] == cycle.info.run_id and tags[CYCLE_FLOW_RUN_TAG] == "flow-run-7"
     first = client.get_model_version("ledex-debugger", version_one).tags  # registered outside any cycle
     assert not {PARENT_TAG, CYCLE_RUN_TAG, CYCLE_FLOW_RUN_TAG} & first.keys()
+
+
+def test_the_ci_rule_promotes_only_a_paired_delta_above_zero_and_says_so(version_one):
+    name = "ci-gate-test"
+    source = MlflowClient().get_model_version("ledex-debugger", version_one).source
+    v1, v2 = (str(mlflow.register_model(source, name).version) for _ in range(2))
+    loose, tight = Interval(0.2, -0.05, 0.45, problems=4, samples=8), Interval(0.2, 0.1, 0.3, problems=40, samples=80)
+
+    unsure = promote(v1, 0.5, "humaneval#p", 0.0, name=name, evidence=Evidence("base prompting", loose))
+    assert unsure.alias == CHALLENGER and current_champion(name) is None
+    assert unsure.reason == (
+        "CI rule: not promoted, the paired delta vs base prompting +0.2000 (95% CI [-0.0500, +0.4500], 4 problems) "
+        "does not exclude zero (margin rule: v1 is the first champion (pass@1 Expl.+Refine 0.5000 on humaneval#p))"
+    )
+    sure = promote(v1, 0.5, "humaneval#p", 0.0, name=name, evidence=Evidence("base prompting", tight))
+    assert sure.alias == CHAMPION
+    assert sure.reason.startswith("CI rule: the paired delta vs base prompting +0.2000 (95% CI [+0.1000, +0.3000]")
+
+    unpaired = promote(v2, 0.9, "humaneval#p", 0.0, name=name, evidence=Evidence("champion v1", None))
+    assert unpaired.alias == CHALLENGER and "champion v1 has no per-problem results" in unpaired.reason
+    margin_only = promote(v2, 0.9, "humaneval#p", 0.0, name=name)
+    assert margin_only.alias == CHAMPION and margin_only.reason.startswith("margin rule: v2's pass@1")
+    assert str(current_champion(name).version) == v2
+
+    describe_version(v2, "## Is this week's model better?", name=name)
+    assert MlflowClient().get_model_version(name, v2).description == "## Is this week's model better?"
