@@ -79,7 +79,7 @@ def _draw(axes, panel: Panel, rows: list[dict]) -> None:
     if values or panel.marker is not None:
         axes.legend(fontsize="small")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title(f"({panel.letter}) {panel.title}")
+    axes.set_title(f"({panel.letter}) {panel.title}, n={len(values)}")
     axes.set_xlabel("score")
     axes.set_ylabel("trajectories")
 
@@ -104,6 +104,6 @@ def plot_step_rewards(rewards, step: int) -> Figure:
             axes.legend(fontsize="small")
         else:
             axes.text(0.5, 0.5, "none this step", ha="center", va="center", transform=axes.transAxes)
-        axes.set_title(f"{title}, step {step}")
+        axes.set_title(f"{title}, step {step}, n={len(values)}")
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     return figure

@@ -45,5 +45,5 @@ def test_coverage_weights_each_step_by_its_answers():
 
 def test_step_plot_has_one_panel_per_reward():
     figure = plot_step_rewards(REWARDS, step=3)
-    assert [axes.get_title() for axes in figure.axes][2] == "reward model, step 3"
+    assert [axes.get_title() for axes in figure.axes][2] == "reward model, step 3, n=2"  # two answers scored by the RM
     assert len(figure.axes) == 3
