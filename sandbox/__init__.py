@@ -67,7 +67,8 @@ Limits, honestly:
 - Java and JavaScript programs share their process with the test driver: code of the
   program can read and write that whole process's memory (`Unsafe` or /proc/self/mem in
   Java), so a program written to find the nonce in memory and write the completion record
-  itself could still forge a pass; so could a JavaScript program that escapes `node:vm`
+  itself could still forge a pass (`tests/sandbox/attacks/open/` holds one that does); so
+  could a JavaScript program that escapes `node:vm`
   (not a security boundary; the known escapes through the context's prototype chain and
   stack frames are closed, and the context's prototypes are not the tests'). Moving the
   program to a JVM or node process of its own would not close this alone: neither can make
