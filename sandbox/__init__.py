@@ -67,13 +67,13 @@ Limits, honestly:
 - Java and JavaScript programs share their process with the test driver: code of the
   program can read and write that whole process's memory (`Unsafe` or /proc/self/mem in
   Java), so a program written to find the nonce in memory and write the completion record
-  itself could still forge a pass (`tests/sandbox/attacks/open/` holds one that does); so
-  could a JavaScript program that escapes `node:vm`
-  (not a security boundary; the known escapes through the context's prototype chain and
-  stack frames are closed, and the context's prototypes are not the tests'). Moving the
-  program to a JVM or node process of its own would not close this alone: neither can make
-  itself non-dumpable, so a program of the same uid could read the driver's memory through
-  /proc/PID/mem. Python and C++ are not affected.
+  itself can still forge a pass (`tests/sandbox/attacks/open/` holds one that does); so
+  could a JavaScript program that escapes `node:vm` (not a security boundary; the known
+  escapes through the context's prototype chain and stack frames are closed, and the
+  context's prototypes are not the tests'). Moving the program to a JVM or node process of
+  its own would not close this alone: neither can make itself non-dumpable, so a program of
+  the same uid could read the driver's memory through /proc/PID/mem. Python and C++ are
+  not affected.
 - C++ values cross between the tests and the program only for the types above: a function
   the tests call whose parameters or result are of another type (a class or union the
   prompt defines, MultiPL-E's `Union_*`) makes the driver fail to compile, as does one that
