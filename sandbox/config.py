@@ -33,7 +33,8 @@ class SandboxConfig:
     uid_base: worker slot `i` runs as the first uid from `uid_base + i` that no other
         sandbox on the host holds (see uid_lease.py) when the host process is root
         (otherwise as the host's own uid), so process limits apply per slot.
-    python_executable, gxx, objcopy, javac, java, java_classpath, node: paths inside the sandbox.
+    python_executable, gxx, objcopy, javac, java, java_classpath, node: paths inside the sandbox
+        (C++ also uses the `nm` beside `objcopy`).
         For "bwrap" these are host paths of read-only system directories.
     docker_url, docker_image, docker_python: the Docker API, the image every worker
         container runs, and the interpreter on the image's PATH that runs the harness.

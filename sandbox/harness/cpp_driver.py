@@ -111,7 +111,7 @@ def compile_command(gxx: str, objcopy: str, called: list[str]) -> list[str]:
     flags = "-std=c++17 -O1"
     symbols = ["ledex_keep_none", *(f"_Z{len(name)}{name}*" for name in called)]
     keep = " ".join(f"-G {shlex.quote(symbol)}" for symbol in symbols)
-    nm = shlex.quote(str(PurePosixPath(objcopy).with_name("nm")))
+    nm = shlex.quote(nm_beside(objcopy))
     script = (
         f"{shlex.quote(gxx)} {flags} -c program.cpp -o program.o"
         f" && {nm} program.o > program.symbols"
@@ -120,6 +120,11 @@ def compile_command(gxx: str, objcopy: str, called: list[str]) -> list[str]:
         f" && {shlex.quote(gxx)} {flags} -o main driver.cpp program.o"
     )
     return ["/bin/sh", "-c", script]
+
+
+def nm_beside(objcopy: str) -> str:
+    """binutils' `nm`, from the directory of its `objcopy`."""
+    return str(PurePosixPath(objcopy).with_name("nm"))
 
 
 def _declarations(program: str, names: list[str]) -> dict[str, str]:
