@@ -15,9 +15,10 @@ Values cross as bytes: arithmetic types, `std::string`, `std::vector`, `std::pai
 `std::tuple`, `std::optional`, ordered and unordered maps and sets of those, and
 `std::any` holding a scalar or a string (other `std::any` contents cross as a value of an
 opaque type of their own). Any other parameter or result type is a compile error of the
-driver. A reply that does not decode makes the call throw. When the program's process ends
-during a call, the driver ends the same way (exit status or signal) without a record.
-Arguments passed by non-const reference are not written back.
+driver. An exception the program raises reaches the tests as a `std::runtime_error` with
+its message; a reply that does not decode makes the call throw too. When the program's
+process ends during a call, the driver ends the same way (exit status or signal) without a
+record. Arguments passed by non-const reference are not written back.
 """
 
 from __future__ import annotations
