@@ -1,10 +1,11 @@
 """C++: the tests call the program's functions in another process, and get plain values back.
 
 `BRIDGE` is C++ source included by the driver unit (see `cpp_driver.py`). Before any code
-of the program runs (from `.preinit_array`, ahead of every constructor), the process forks:
+of the program runs (from `.preinit_array`, ahead of every constructor), the process makes
+itself non-dumpable and forks:
 
-- the parent is the test driver. It makes itself non-dumpable, then reads the nonce, runs
-  the test's `main` and writes the completion record. Each function of the program the tests
+- the parent is the test driver. It reads the nonce, runs the test's `main` and writes the
+  completion record. Each function of the program the tests
   name is a `Remote` there: a call writes its arguments as bytes to the program's process
   and rebuilds the result from the driver's own types. The parent never runs code of the
   program: no constructor, destructor or `operator==` of it.
@@ -17,8 +18,8 @@ Values cross as bytes: arithmetic types, `std::string`, `std::vector`, `std::pai
 opaque type of their own). Any other parameter or result type is a compile error of the
 driver. An exception the program raises reaches the tests as a `std::runtime_error` with
 its message; a reply that does not decode makes the call throw too. When the program's
-process ends during a call, the driver ends the same way (exit status or signal) without a
-record. Arguments passed by non-const reference are not written back.
+process ends during a call, the driver ends without a record (killed by the same signal,
+or with exit status 1). Arguments passed by non-const reference are not written back.
 """
 
 from __future__ import annotations
@@ -253,7 +254,8 @@ inline bool receive(int fd, std::string &message) {
     return read_all(fd, message.data(), message.size());
 }
 
-// The driver's end when the program's process is gone: end the same way, without a record.
+// The driver's end when the program's process is gone: killed by the same signal, or exit
+// status 1, without a record.
 [[noreturn]] inline void program_ended() {
     int status = 0;
     while (waitpid(program_pid, &status, 0) < 0 && errno == EINTR) {}
@@ -268,10 +270,9 @@ inline bool receive(int fd, std::string &message) {
         sigprocmask(SIG_UNBLOCK, &mask, nullptr);
         kill(getpid(), WTERMSIG(status));
     }
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-    std::fprintf(stderr, "the program's process ended during a call (exit status %d)\n", code);
+    std::fprintf(stderr, "the program's process ended during a call (exit status %d)\n", WEXITSTATUS(status));
     std::fflush(nullptr);
-    _exit(code);
+    _exit(1);  // never 0: the driver did not finish
 }
 
 template <class F> struct Remote;
@@ -330,9 +331,12 @@ template <auto F> void invoke(Reader &r, Writer &w) { invoke_as(F, r, w); }
     _exit(0);
 }
 
-// Called from .preinit_array: fork; the parent runs `tests` and never returns.
+// Called from .preinit_array: fork; the parent runs `tests` and never returns. Both become
+// non-dumpable before the fork, so the program's process never sees the driver's /proc files
+// (the nonce's pipe among them) open to it; it may make itself dumpable again.
 inline void split(int (*tests)(int, char **), int argc, char **argv) {
     int calls[2], replies[2];
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) _exit(120);
     if (pipe2(calls, O_CLOEXEC) != 0 || pipe2(replies, O_CLOEXEC) != 0) _exit(120);
     program_pid = fork();
     if (program_pid < 0) _exit(120);
@@ -345,7 +349,6 @@ inline void split(int (*tests)(int, char **), int argc, char **argv) {
         replies_fd = replies[1];
         return;
     }
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     std::signal(SIGPIPE, SIG_IGN);
     close(calls[0]);
     close(replies[1]);
