@@ -55,9 +55,9 @@ grows with every new trick):
   the program's own process. The same holds for C++: the program's code never runs in the
   driver's process, so reading the nonce from memory, writing the record, lying
   `operator==`, macros, its own `main` or `exit` change nothing but the program's process;
-  a program that exits, crashes or is killed during a call ends the driver the same way,
-  without a record. Java programs cannot redefine the driver's `main`, assert machinery or
-  comparisons; exiting early by any path skips the record.
+  a program that exits, crashes or is killed during a call, or kills or stops the driver,
+  ends the job without a record. Java programs cannot redefine the driver's `main`, assert
+  machinery or comparisons; exiting early by any path skips the record.
 - Between jobs: programs come from a process that never held another job's data, and
   cannot read the memory of the fork server, zygote or driver (none is dumpable); SysV
   objects are removed and sysctls are read-only. A failure while cleaning up retires the
