@@ -22,7 +22,12 @@ trusted code the program cannot reach:
   and get the result back as plain data (None, bool, int, float, complex, str, bytes, list,
   tuple, dict, set, frozenset; anything else is an opaque handle that fails comparisons).
 - C++: the test's `main` is compiled as a translation unit of its own; every global symbol
-  of the program but the functions the tests call is made local before linking.
+  of the program but the functions the tests call is made local before linking, and
+  indirect functions (whose resolvers would run first) are refused. The binary forks before
+  any code of the program runs: the test's `main` runs in the parent, not dumpable, the
+  only holder of the nonce and the report channel; the program's functions run in the child
+  and answer each call with its result as bytes (arithmetic types, strings, vectors, pairs,
+  tuples, optionals, maps, sets, and `std::any` holding a scalar or a string).
 - Java: the test's `main` runs in a class of its own, launched by name; its asserts become
   checks that cannot be disabled, and its `equals` comparisons accept only JDK and
   javatuples values.
@@ -47,20 +52,33 @@ grows with every new trick):
   contains. Python programs never share a process with the tests, the report channel or the
   nonce, so exiting, killing, forging report lines, frames, `gc`, `sys.settrace`, shadowed
   builtins or helpers, lying dunder methods, timers and patched modules change nothing but
-  the program's own process. C++ and Java programs cannot redefine the driver's macros,
-  `main`, assert machinery or comparisons; exiting early by any path skips the record.
+  the program's own process. The same holds for C++: the program's code never runs in the
+  driver's process, so reading the nonce from memory, writing the record, lying
+  `operator==`, macros, its own `main` or `exit` change nothing but the program's process;
+  a program that exits, crashes or is killed during a call, or kills or stops the driver,
+  ends the job without a record. Java programs cannot redefine the driver's `main`, assert
+  machinery or comparisons; exiting early by any path skips the record.
 - Between jobs: programs come from a process that never held another job's data, and
   cannot read the memory of the fork server, zygote or driver (none is dumpable); SysV
   objects are removed and sysctls are read-only. A failure while cleaning up retires the
   worker instead of killing it.
 
 Limits, honestly:
-- C++, Java and JavaScript programs share their process with the test driver: code of the
-  program can read and write that whole process's memory (a C++ constructor, `Unsafe` or
-  /proc/self/mem in Java), so a program written to find the nonce in memory and write the
-  completion record itself could still forge a pass; so could a JavaScript program that
-  escapes `node:vm` (not a security boundary; the known escapes through the context's
-  prototype chain and stack frames are closed). Python is not affected.
+- Java and JavaScript programs share their process with the test driver: code of the
+  program can read and write that whole process's memory (`Unsafe` or /proc/self/mem in
+  Java), so a program written to find the nonce in memory and write the completion record
+  itself can still forge a pass (`tests/sandbox/attacks/open/` holds one that does); so
+  could a JavaScript program that escapes `node:vm` (not a security boundary; the known
+  escapes through the context's prototype chain and stack frames are closed, and the
+  context's prototypes are not the tests'). Moving the program to a JVM or node process of
+  its own would not close this alone: neither can make itself non-dumpable, so a program of
+  the same uid could read the driver's memory through /proc/PID/mem. Python and C++ are
+  not affected.
+- C++ values cross between the tests and the program only for the types above: a function
+  the tests call whose parameters or result are of another type (a class or union the
+  prompt defines, MultiPL-E's `Union_*`) makes the driver fail to compile, as does one that
+  is overloaded (a libc name such as `index`). Arguments passed by non-const reference are
+  not written back to the tests.
 - Python tests see the program only through calls: they cannot read attributes of or
   mutate objects the program keeps (an MBPP setup that builds a tree with `root.left = ...`
   fails); a function under test named like a builtin (MBPP 126's `sum`) needs

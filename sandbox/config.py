@@ -11,7 +11,7 @@ from pathlib import Path
 ISOLATIONS = ("bwrap", "docker")
 # Raised whenever the same program and tests could get a different verdict; results computed
 # under another version (or config, see `SandboxConfig.fingerprint`) should not be reused.
-SANDBOX_VERSION = "2"
+SANDBOX_VERSION = "3"
 _HARNESS_DIR = Path(__file__).parent / "harness"
 # Fields that change how jobs are scheduled or reached, never their verdicts.
 _NOT_IN_FINGERPRINT = ("workers", "uid_base", "docker_url")
@@ -33,7 +33,8 @@ class SandboxConfig:
     uid_base: worker slot `i` runs as the first uid from `uid_base + i` that no other
         sandbox on the host holds (see uid_lease.py) when the host process is root
         (otherwise as the host's own uid), so process limits apply per slot.
-    python_executable, gxx, objcopy, javac, java, java_classpath, node: paths inside the sandbox.
+    python_executable, gxx, objcopy, javac, java, java_classpath, node: paths inside the sandbox
+        (C++ also uses the `nm` beside `objcopy`).
         For "bwrap" these are host paths of read-only system directories.
     docker_url, docker_image, docker_python: the Docker API, the image every worker
         container runs, and the interpreter on the image's PATH that runs the harness.

@@ -2,37 +2,42 @@
 
 A test program is `[prefix] int main() { ... }`; the prefix (MultiPL-E's `}` closing the
 function under test) goes to the program. The driver unit holds: the program's and the
-prefix's `#include <...>` lines, declarations of the functions the tests call (copied from
-the program's definitions, if made only of type and name characters), the test's `main`
-renamed, and the real `main`, which writes the completion record after the tests returned.
+prefix's `#include <...>` lines, the call bridge (`cpp_calls.py`), declarations of the
+functions the tests call (copied from the program's definitions, if made only of type and
+name characters), each bound to a `Remote` of the same name, and the test's `main` renamed.
+The process forks before any code of the program runs: the test's `main` runs in the
+parent, which alone holds the nonce and the report channel and writes the completion
+record after the tests returned; the program's functions run in the child and answer the
+parent's calls with plain values.
 
 What the program cannot reach:
+- the driver's process: its memory (not dumpable, no ptrace), the nonce, the report channel,
+  and the values the tests compare; code of the program never runs there;
 - the driver's preprocessor: `#define assert`, `#undef assert`, `#define main`, NDEBUG stay
   in the program's unit;
 - its symbols: after compiling, every global symbol of the program except the functions the
   tests call is made local (`objcopy --keep-global-symbol`), so the program cannot supply
   `main`, `exit`, `__assert_fail`, `memcmp`, `write`, an `operator==` or a template
-  specialisation the driver would link to;
-- the nonce: not in any file; a `.preinit_array` function of the driver reads it from a
-  pipe before any constructor of the program runs. Exiting early by any path (`exit`,
-  `_exit`, `errx`, `quick_exit`, `pthread_exit`, a signal) skips the record.
-Still possible: code of the program (a constructor, or the function under test) can read
-and write the whole process's memory, so it could find the nonce there (see the package's
-threat model).
+  specialisation the driver would link to; indirect functions (whose resolvers would run
+  before the fork) are refused.
+Exiting, crashing or being killed during a call ends the driver the same way, without a record.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from pathlib import PurePosixPath
 
 from .c_like_source import function_body, masked
+from .cpp_calls import BRIDGE
 
 _MAIN = re.compile(r"^[ \t]*int\s+main\s*\(([^)]*)\)\s*\{", re.MULTILINE)
 _SYSTEM_INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*<([\w./+-]+)>[ \t]*$", re.MULTILINE)
 _USING_STD = re.compile(r"^[ \t]*using\s+namespace\s+std\s*;[ \t]*$", re.MULTILINE)
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\(|;)")
 _DECLARATION_CHARS = re.compile(r"^[\w\s:<>,*&().]+$")  # types and names: no =, quotes, brackets, braces
+_IFUNC_ERROR = "error: the program defines an indirect function (ifunc), whose resolver would run before the tests"
 _KEYWORDS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "main", "assert", "catch", "int", "auto"})
 _DRIVER = """\
 #undef NDEBUG
@@ -40,27 +45,21 @@ _DRIVER = """\
 #include <cstdio>
 #include <unistd.h>
 {includes}
+{bridge}
 {declarations}
-static char ledex_nonce[64];
-static void ledex_read_nonce(int, char **, char **) {{
-    ssize_t size = read(4, ledex_nonce, sizeof ledex_nonce - 1);
-    ledex_nonce[size > 0 ? size : 0] = 0;
-    close(4);
-}}
-__attribute__((section(".preinit_array"), used)) static void (*ledex_preinit)(int, char **, char **) = ledex_read_nonce;
+static const ledex::Handler ledex_handlers[] = {{{handlers}nullptr}};
+{remotes}
 static int ledex_tests({parameters}) {{
 {body}
 return 0;
 }}
-int main({parameters}) {{
-    int status = ledex_tests({arguments});
-    char line[128];
-    int size = snprintf(line, sizeof line, "%s complete 0 - -\\n", ledex_nonce);
-    if (status == 0 && ledex_nonce[0] && write(3, line, size) != size) {{
-        return 1;
-    }}
-    return status;
+static int ledex_run_tests(int argc, char **argv) {{
+    (void)argc, (void)argv;
+    return ledex_tests({arguments});
 }}
+static void ledex_start(int argc, char **argv, char **) {{ ledex::split(ledex_run_tests, argc, argv); }}
+__attribute__((section(".preinit_array"), used)) static void (*ledex_preinit)(int, char **, char **) = ledex_start;
+int main() {{ ledex::serve(ledex_handlers, {count}); }}
 """
 
 
@@ -79,9 +78,18 @@ def split(program: str, test_program: str) -> tuple[str, str, list[str]] | None:
     if _USING_STD.search(masked(program)):
         lines.append("using namespace std;")
     declarations = _declarations(program, called_names(body))
+    remotes = [
+        f"static const ledex::Remote<decltype({name})> ledex_remote_{name}{{{index}}};\n"
+        f"#define {name} ledex_remote_{name}"
+        for index, name in enumerate(declarations)
+    ]
     driver = _DRIVER.format(
         includes="\n".join(lines),
+        bridge=BRIDGE,
         declarations="\n".join(declarations.values()),
+        handlers="".join(f"&ledex::invoke<&{name}>, " for name in declarations),
+        remotes="\n".join(remotes),
+        count=len(declarations),
         parameters=parameters if parameters not in ("", "void") else "",
         arguments="argc, argv" if parameters not in ("", "void") else "",
         body=body,
@@ -96,17 +104,27 @@ def called_names(body: str) -> list[str]:
 
 
 def compile_command(gxx: str, objcopy: str, called: list[str]) -> list[str]:
-    """Compile both units, keep only the `called` functions (C++ linkage, global namespace) of
-    the program global, and link."""
+    """Compile both units, refuse a program with an indirect function (its resolver would run
+    before the fork), keep only the `called` functions (C++ linkage, global namespace) of the
+    program global, and link. The program's COMDAT groups are dissolved, so the linker never
+    drops the program's own (now local) copy of a template instantiation for the driver's."""
     flags = "-std=c++17 -O1"
     symbols = ["ledex_keep_none", *(f"_Z{len(name)}{name}*" for name in called)]
     keep = " ".join(f"-G {shlex.quote(symbol)}" for symbol in symbols)
+    nm = shlex.quote(nm_beside(objcopy))
     script = (
         f"{shlex.quote(gxx)} {flags} -c program.cpp -o program.o"
-        f" && {shlex.quote(objcopy)} --wildcard {keep} program.o"
+        f" && {nm} program.o > program.symbols"
+        f" && {{ ! grep -q ' [iI] ' program.symbols || {{ echo {shlex.quote(_IFUNC_ERROR)} >&2; exit 1; }}; }}"
+        f" && {shlex.quote(objcopy)} --remove-section=.group --wildcard {keep} program.o"
         f" && {shlex.quote(gxx)} {flags} -o main driver.cpp program.o"
     )
     return ["/bin/sh", "-c", script]
+
+
+def nm_beside(objcopy: str) -> str:
+    """binutils' `nm`, from the directory of its `objcopy`."""
+    return str(PurePosixPath(objcopy).with_name("nm"))
 
 
 def _declarations(program: str, names: list[str]) -> dict[str, str]:

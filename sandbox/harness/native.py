@@ -53,7 +53,7 @@ def build(job: dict, toolchains: dict, compile_memory_mb: int) -> Build:
 def missing_toolchain(language: str, toolchains: dict) -> str | None:
     """The first executable or jar the language needs that does not exist, else None."""
     needed = {
-        "cpp": [toolchains["gxx"], toolchains["objcopy"]],
+        "cpp": [toolchains["gxx"], toolchains["objcopy"], cpp_driver.nm_beside(toolchains["objcopy"])],
         "java": [toolchains["javac"], toolchains["java"], *toolchains["java_classpath"]],
         "js": [toolchains["node"]],
     }

@@ -3,6 +3,7 @@ right after it, on the same worker, still does."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from textwrap import dedent
 
@@ -12,6 +13,7 @@ from sandbox import Job, Status
 from tests.sandbox.test_languages import language
 
 ATTACKS = Path(__file__).parent / "attacks"
+OPEN_ATTACKS = ATTACKS / "open"  # attacks that still pass: the gaps the threat model names
 EXTENSIONS = {"python": "py", "cpp": "cpp", "java": "java", "js": "js"}
 
 # Per language: the tests of `add(a, b)` and `twice(values)`, and a correct program.
@@ -87,11 +89,11 @@ def job(name: str, program: str) -> Job:
     return Job(name, program, test_program=TEST_PROGRAMS[name])
 
 
-def attacks() -> list:
+def attacks(folder: Path = ATTACKS) -> list:
     cases = []
     for name, extension in EXTENSIONS.items():
         (marks,) = [param.marks for param in [language(name)]] if name != "python" else [()]
-        for path in sorted((ATTACKS / name).glob(f"*.{extension}")):
+        for path in sorted((folder / name).glob(f"*.{extension}")):
             cases.append(pytest.param(name, path, marks=marks, id=f"{name}/{path.stem}"))
     return cases
 
@@ -109,3 +111,10 @@ def test_no_attack_passes_and_the_next_program_is_scored_right(lone_sandbox, nam
     assert not all(test.passed for test in attack.tests)
     after = lone_sandbox.run(job(name, CORRECT[name]))
     assert after.passed, after.message
+
+
+@pytest.mark.xfail(strict=True, reason="an open gap of the threat model; move the file to attacks/ once it is closed")
+@pytest.mark.parametrize(("name", "path"), attacks(OPEN_ATTACKS))
+def test_open_attacks_still_pass(lone_sandbox, name, path):
+    attack = lone_sandbox.run(dataclasses.replace(job(name, path.read_text()), timeout_s=60))  # memory scans are slow
+    assert not attack.passed

@@ -111,7 +111,7 @@ def test_test_programs(sandbox, name):
     assert "ssert" in wrong.message  # the language's own report of the failed assertion
     assert "error" in not_compiling.message.lower()
     if name != "js":  # a JavaScript program has no `process` to exit with
-        assert "exit status 0" in exiting_early.message
+        assert "exit status 0" in exiting_early.message, exiting_early.message
 
 
 @pytest.mark.parametrize("name", LANGUAGES)
