@@ -129,7 +129,9 @@ def plot_trend(history: Sequence[Mapping], path: Path) -> None:
         errors = [[v - 100 * e["low"] for v, (_, e) in zip(values, points)]]
         errors.append([100 * e["high"] - v for v, (_, e) in zip(values, points)])
         axis.errorbar(xs, values, yerr=errors, marker=marker, linestyle=linestyle, capsize=3, label=PLOTTED[name])
-    axis.set_ylim(0, 100)
+    axis.set_ylim(-3, 103)  # 0-100, with room for markers on the edges
+    axis.set_yticks(range(0, 101, 20))
+    axis.set_xlim(min(cycles, default=1) - 0.5, max(cycles, default=1) + 0.5)
     axis.set_xticks(cycles)
     axis.set_xlabel("cycle (week)")
     axis.set_ylabel("%  (95% CI)")

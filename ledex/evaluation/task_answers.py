@@ -65,8 +65,10 @@ def fresh_tasks(tasks: Sequence[DebuggingTask], trained: datetime | None) -> lis
 
 
 def answer_id(attempt: Attempt) -> str:
-    """`<task id>#bug#er<sample>`: the answer of one chain, as the teacher's refinements are named."""
-    return f"{attempt.problem_id}#bug#{Kind(attempt.kind).tag}{attempt.sample}"
+    """`<task id>#bug#er<sample>@<v<version> | base>`: one chain's answer, named like the teacher's
+    refinements of the same buggy code and marked with whose answer it is."""
+    who = f"v{RegisteredModelReference.parse(attempt.model).version}" if is_registered_model(attempt.model) else "base"
+    return f"{attempt.problem_id}#bug#{Kind(attempt.kind).tag}{attempt.sample}@{who}"
 
 
 def final_answers(attempts: Sequence[Attempt]) -> list[Attempt]:
