@@ -22,13 +22,14 @@ def add_review_commands(commands) -> None:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(command=_add_reviewer)
 
-    load = actions.add_parser("load", help="add the pipeline's new refinements (data/verify) as review items")
+    load = actions.add_parser("load", help="add the week's answers (data/answer_tasks) as review items")
     load.add_argument(
         "--from",
         dest="source",
         type=Path,
         metavar="PATH",
-        help="JSONL of refinements to load instead of data/verify/trajectories.jsonl (row shape: docs/review.md)",
+        help="JSONL of refinements to load instead of the week's answers, e.g. data/verify/trajectories.jsonl "
+        "(row shape: docs/review.md)",
     )
     load.set_defaults(command=_load)
 

@@ -22,13 +22,14 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ledex.evaluation.bootstrap import Interval, PerProblem, interval
 from ledex.pipeline.config import Params
 from ledex.pipeline.jsonl import write_jsonl
 from ledex.pipeline.paths import DEMONSTRATIONS, FEEDBACK, PREFERENCES, REVIEWED_SEVERITY
 from review.agreement import agreement
 from review.corrections import check_corrections
 from review.datasets import build, reviewed_tiers
-from review.db import ExportBatch, Item, Judgment, database_exists, database_url, open_engine
+from review.db import HALLUCINATIONS, ExportBatch, Item, Judgment, database_exists, database_url, open_engine
 
 log = logging.getLogger("ledex.review")
 
@@ -39,7 +40,15 @@ def write_empty() -> dict:
     write_jsonl(PREFERENCES, [])
     write_jsonl(DEMONSTRATIONS, [])
     write_jsonl(REVIEWED_SEVERITY, [])
-    return {"batch": None, "new_batch": False, "judgments": 0, "preferences": 0, "demonstrations": 0, "batches": {}}
+    return {
+        "batch": None,
+        "new_batch": False,
+        "judgments": 0,
+        "preferences": 0,
+        "demonstrations": 0,
+        "batches": {},
+        "kpis": {},
+    }
 
 
 def cut_batch(session: Session) -> ExportBatch | None:
@@ -73,6 +82,27 @@ def batch_ids(judgments: list[Judgment], batches: list[ExportBatch]) -> dict[int
     }
 
 
+def flag_kpis(judgments: list[Judgment], items: set[int], *, resamples: int, seed: int) -> dict[str, Interval]:
+    """Reviewers' hallucination flags on `items` (the last batch's), from their current `judgments`:
+    `review.flagged.<flag>` (and `.any`) is the mean over items of the share of their reviewers who
+    set that flag (one reviewer an item: the share of items flagged), with its 95% CI over items."""
+    by_item: dict[int, list[str]] = {}
+    for judgment in judgments:
+        if judgment.item_id in items:
+            by_item.setdefault(judgment.item_id, []).append(judgment.hallucination)
+    if not by_item:
+        return {}
+    total = sum(map(len, by_item.values()))
+    kpis = {}
+    for flag in (*HALLUCINATIONS, "any"):
+        shares = {
+            str(item): (sum(f == flag or (flag == "any" and bool(f)) for f in flags) / len(flags), 1.0)
+            for item, flags in by_item.items()
+        }
+        kpis[f"review.flagged.{flag}"] = interval(PerProblem(shares, total), resamples=resamples, seed=seed)
+    return kpis
+
+
 def export(session: Session, params: Params) -> dict:
     """Run unverified corrections, cut a batch, write the files, return the metrics."""
     settings = params.review
@@ -83,7 +113,7 @@ def export(session: Session, params: Params) -> dict:
     batch_of = batch_ids(judgments, batches)
 
     reports, outliers = {}, {}
-    previous = 0
+    previous, items = 0, set()
     for batch in batches:
         new = [j for j in judgments if previous < j.id <= batch.watermark]
         items = {j.item_id for j in new}
@@ -96,6 +126,8 @@ def export(session: Session, params: Params) -> dict:
 
     latest = current(judgments, batches[-1].watermark) if batches else []
     kept = [j for j in latest if j.reviewer.name not in outliers[batch_of[j.id]]]
+    bootstrap = {"resamples": params.evaluate.bootstrap_samples, "seed": params.evaluate.seed}
+    kpis = flag_kpis(kept, items, **bootstrap)  # `items`: the last batch's
     items = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_({j.item_id for j in kept})))}
     preferences, demonstrations = build(items, kept, batch_of, settings, params.reward_fit.severity_weights)
     FEEDBACK.mkdir(parents=True, exist_ok=True)
@@ -116,6 +148,7 @@ def export(session: Session, params: Params) -> dict:
         "severity": dict(Counter(row["severity"] for row in preferences)),
         "reviewed_tiers": dict(Counter(row["severity"] for row in tiers)),
         "batches": reports,
+        "kpis": {name: estimate.to_dict() for name, estimate in kpis.items()},
     }
 
 

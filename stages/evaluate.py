@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import mlflow
 
 from ledex.evaluation.attempt_cache import AttemptCache, checkpoint_digest, evaluation_protocol
 from ledex.evaluation.decision_card import Decision, Outcome, headline_metrics, render_card
+from ledex.evaluation.kpi_trend import benchmark_kpis, cycle_metrics, plot_trend, record_cycle, stage_kpis
 from ledex.evaluation.per_problem import as_metrics, metric_name, paired_deltas, per_problem_scores, score_intervals
 from ledex.evaluation.promotion_gate import Evidence
 from ledex.evaluation.registry import (
@@ -48,13 +50,17 @@ from ledex.pipeline.paths import (
     DECISION_CARD,
     EVALUATION_CACHE,
     INTERVALS,
+    KPI_HISTORY,
+    KPI_TREND_PLOT,
     REPORT,
+    REVIEW_KPIS,
     ROUNDS_PLOT,
+    TASK_KPIS,
 )
-from ledex.pipeline.policy import use_policy
+from ledex.pipeline.policy import pinned_policy, use_policy
 from ledex.pipeline.records import Kind
 from ledex.pipeline.stage_io import batches, progress, publish_metrics
-from ledex.pipeline.tracking import log_child_run, log_to_pipeline_run, run_links, stage_run
+from ledex.pipeline.tracking import cycle_run_id, log_child_run, log_to_pipeline_run, run_links, stage_run
 from ledex.problems.problem_sets import evaluation_sets
 from sandbox import Sandbox
 
@@ -109,12 +115,17 @@ def run(params: Params) -> dict:
     parts = {label: per_problem_scores(own[label], cfg.ks) for label in models}
     intervals = {label: score_intervals(parts[label], **_bootstrap(cfg)) for label in models}
     decision, promotion = decide(cfg, scores, parts, models, digests, cache, sets, promotion_set)
+    policy_label = _base(cfg, models)  # the prompted pinned policy: the model that served this week
+    history = record_kpis(intervals[policy_label], decision, models[policy_label]) if policy_label else []
+    decision = replace(decision, kpi_history=history)
 
     card = render_card(decision)
     DECISION_CARD.write_text(card)
     REPORT.write_text(card + "\n" + render(scores, intervals, cfg.ks, cfg.rounds))
     INTERVALS.write_text(json.dumps({"intervals": intervals, "deltas": decision.deltas}, default=_plain, indent=1))
     plot_rounds(scores, cfg.ks, cfg.rounds, ROUNDS_PLOT)
+    if history:
+        plot_trend(history, KPI_TREND_PLOT)
     if "version" in promotion:
         describe_version(promotion["version"], card, name=cfg.registered_model)
     for label in models:
@@ -280,6 +291,19 @@ def promote_best(
     }, outcome
 
 
+def record_kpis(policy_intervals: dict, decision: Decision, policy_checkpoint: str) -> list[dict]:
+    """This cycle's KPIs into the history (the week's tasks and the reviewers' flags from their stages'
+    metrics, the pinned policy's benchmark scores from here), logged to the cycle's run at its number."""
+    kpis = stage_kpis(TASK_KPIS) | stage_kpis(REVIEW_KPIS)
+    kpis |= benchmark_kpis(policy_intervals, decision.promotion_benchmark, decision.languages)
+    cycle = cycle_run_id()
+    pinned = pinned_policy()
+    history = record_cycle(KPI_HISTORY, cycle, kpis, policy=pinned.parent if pinned else policy_checkpoint)
+    row = next(row for row in history if row["cycle_run_id"] == cycle)
+    log_to_pipeline_run(cycle_metrics(row), step=row["cycle"])
+    return history
+
+
 def model_tags(label: str, checkpoint: str, digest: str | None, cached: set[str]) -> dict[str, str]:
     """Tags of an evaluated model's child run."""
     return {
@@ -325,8 +349,9 @@ def main() -> None:
     with stage_run("evaluate", tracked, params.tracking.uri):
         metrics = run(use_policy(params, "evaluate"))
         publish_metrics("evaluate", metrics)
-        for artifact in (REPORT, DECISION_CARD, INTERVALS, ROUNDS_PLOT):
-            mlflow.log_artifact(str(artifact))
+        for artifact in (REPORT, DECISION_CARD, INTERVALS, ROUNDS_PLOT, KPI_TREND_PLOT):
+            if artifact.exists():
+                mlflow.log_artifact(str(artifact))
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def unique_samples(problem: Problem, answers: list[str]) -> list[Sample]:
 def task_samples(tasks: list[DebuggingTask]) -> list[Sample]:
     """Each task's buggy code as its one sample, `<task id>#bug`."""
     return [
-        Sample(id=f"{task.id}#bug", problem_id=task.id, completion=task.buggy_code, code=task.buggy_code, duplicates=1)
+        Sample(id=task.sample_id, problem_id=task.id, completion=task.buggy_code, code=task.buggy_code, duplicates=1)
         for task in tasks
     ]
 

@@ -117,7 +117,7 @@ def test_artifact_paths_in_dvc_yaml_are_declared_in_the_paths_module():
 def test_every_stage_that_loads_the_policy_depends_on_its_pin():
     pin = str(paths.POLICY)
     loaders = {name for name in STAGES if "use_policy(" in stage_entry(STAGES[name]).read_text()}
-    assert loaders == {"sample", "sft", "evaluate"}
+    assert loaders == {"sample", "answer-tasks", "sft", "evaluate"}
     for name in loaders:
         assert pin in STAGES[name]["deps"], f"dvc.yaml stage {name} loads the policy without depending on {pin}"
         assert "models.policy" not in STAGES[name].get("params", []), f"{name}: the pin, not the param, says"

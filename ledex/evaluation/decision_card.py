@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ledex.evaluation.bootstrap import Interval
+from ledex.evaluation.kpi_trend import trend_table
 from ledex.evaluation.per_problem import gap_name, language_scope, metric_name
 from ledex.evaluation.self_debug import INIT
+from ledex.pipeline.paths import KPI_TREND_PLOT
 from ledex.pipeline.records import Kind
 
 EXPLAIN_REFINE = Kind.EXPLAIN_REFINE
@@ -52,6 +54,7 @@ class Decision:
     promotion_benchmark: str
     promotion: str  # the promotion line: candidate, version, alias and the gate's reason
     links: Mapping[str, str]  # name -> where (MLflow run, Prefect flow run, ...)
+    kpi_history: Sequence[Mapping] = ()  # the rows of `kpi_trend.record_cycle`, oldest first
 
 
 def render_card(decision: Decision) -> str:
@@ -93,13 +96,31 @@ def language_section(decision: Decision) -> str:
     return "## Per language: pass@1 Expl. + Refine (95% CI)\n\n" + _table(["Language", *_header(decision)], rows)
 
 
+def kpi_trend_section(decision: Decision) -> str:
+    if not decision.kpi_history:
+        return ""
+    return (
+        "## KPIs week over week (%, 95% CI, n)\n\n"
+        "`tasks.*`: the pinned policy's answers to the week's tasks; `benchmark.*`: the same policy on "
+        "the held-out benchmarks; `review.*`: the reviewers' flags on the last batch.\n\n"
+        + trend_table(decision.kpi_history)
+        + f"\n![KPIs by cycle]({KPI_TREND_PLOT.name})\n"
+    )
+
+
 def links_section(decision: Decision) -> str:
     if not decision.links:
         return ""
     return "## Runs\n\n" + "".join(f"- {name}: {where}\n" for name, where in decision.links.items())
 
 
-SECTIONS: tuple[Callable[[Decision], str], ...] = (answer_section, benchmark_section, language_section, links_section)
+SECTIONS: tuple[Callable[[Decision], str], ...] = (
+    answer_section,
+    benchmark_section,
+    language_section,
+    kpi_trend_section,
+    links_section,
+)
 
 
 def headline_metrics(decision: Decision) -> dict[str, float]:

@@ -99,12 +99,64 @@ def self_debug_batch(
         if not attempt.passed
         for kind in Kind
     ]
-    for round_number in range(1, cfg.rounds + 1):
+    refined = _refinement_rounds(generator, sandbox, chains, sampling, cfg.rounds, cfg.timeout_s, model, benchmark)
+    return attempts + refined
+
+
+def debug_given_code(
+    generator: Generator,
+    sandbox: Sandbox,
+    given: Sequence[tuple[Problem, str]],
+    sampling: SamplingParams,
+    *,
+    kinds: Sequence[Kind],
+    rounds: int,
+    timeout_s: float,
+    model: str,
+    benchmark: str,
+) -> list[Attempt]:
+    """Refinement chains started from given wrong code (a bug from real work) instead of sampled code.
+
+    Each program runs in the sandbox first: its attempt (round 0, `INIT`, once per sample) carries
+    the feedback the first refinement is shown. A program that fails starts `sampling.n` chains per
+    kind of `kinds` (samples 0..n-1), refined for up to `rounds` rounds as in `self_debug_batch`;
+    one that passes starts none.
+    """
+    verdicts = _run(sandbox, list(given), timeout_s)
+    starts = [
+        (problem, code, _attempt(model, benchmark, problem, sample, INIT, 0, "", code, verdict))
+        for (problem, code), verdict in zip(given, verdicts)
+        for sample in range(sampling.n)
+    ]
+    chains = [
+        _Chain(problem, start.sample, kind, code, start.feedback)
+        for problem, code, start in starts
+        if not start.passed
+        for kind in kinds
+    ]
+    attempts = [start for *_, start in starts]
+    return attempts + _refinement_rounds(generator, sandbox, chains, sampling, rounds, timeout_s, model, benchmark)
+
+
+def _refinement_rounds(
+    generator: Generator,
+    sandbox: Sandbox,
+    chains: list[_Chain],
+    sampling: SamplingParams,
+    rounds: int,
+    timeout_s: float,
+    model: str,
+    benchmark: str,
+) -> list[Attempt]:
+    """Up to `rounds` refinements of every chain, each answer sampled once (seed + round); a chain
+    stops when its code passes."""
+    attempts = []
+    for round_number in range(1, rounds + 1):
         if not chains:
             break
-        refinement_sampling = replace(sampling, n=1, seed=seed + round_number, stop=())  # an explanation may quote code
+        refinement_sampling = replace(sampling, n=1, seed=sampling.seed + round_number, stop=())  # may quote code
         refined, chains = _refine_round(
-            generator, sandbox, chains, refinement_sampling, cfg.timeout_s, model, benchmark, round_number
+            generator, sandbox, chains, refinement_sampling, timeout_s, model, benchmark, round_number
         )
         attempts += refined
     return attempts

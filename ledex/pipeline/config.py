@@ -149,7 +149,7 @@ BACKEND_OPTIONS: dict[str, type[Section]] = {
     "openai": OpenAIOptions,
     "vllm": VLLMOptions,
 }
-MODEL_STAGES = ("sample", "explain_refine", "evaluate")  # stages that may have their own `generation`
+MODEL_STAGES = ("sample", "explain_refine", "answer_tasks", "evaluate")  # stages that may have their own `generation`
 
 
 class SampleParams(Section):
@@ -163,6 +163,29 @@ class SampleParams(Section):
     problems_per_batch: int = Field(8, ge=1)
     seed: int = 0
     generation: GenerationParams | None = None  # None: the top-level `generation` with models.policy
+
+
+class AnswerTasksParams(Section):
+    """The live assistant's answers: the cycle's pinned policy explains and fixes each of the week's
+    tasks (inbox tasks it was not trained on), shown the buggy code's own sandbox feedback; the
+    sandbox judges the fix. `samples` answers per task, each refined for up to `rounds` rounds.
+    """
+
+    samples: int = Field(1, ge=1)  # answers per task: one, as a reviewer would see it live
+    rounds: int = Field(1, ge=1)  # a still-wrong fix is refined again, shown its own feedback
+    temperature: float = Field(0.0, ge=0)  # 0: greedy, the answer a user would get
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_new_tokens: int = Field(512, ge=1)
+    timeout_s: float = Field(10.0, gt=0)
+    seed: int = 0
+    bootstrap_samples: int = Field(1000, ge=100)  # task resamples per 95% CI of the KPIs
+    generation: GenerationParams | None = None  # None: the top-level `generation` with models.policy
+
+    @model_validator(mode="after")
+    def _greedy_answers_one_sample(self) -> AnswerTasksParams:
+        if self.temperature == 0 and self.samples > 1:
+            raise ValueError("samples > 1 at temperature 0 repeats one greedy answer; set a temperature > 0")
+        return self
 
 
 class ExecuteFilterParams(Section):
@@ -433,6 +456,7 @@ class Params(Section):
     tracking: TrackingParams = TrackingParams()
     sample: SampleParams = SampleParams()
     execute_filter: ExecuteFilterParams = ExecuteFilterParams()
+    answer_tasks: AnswerTasksParams = AnswerTasksParams()
     explain_refine: ExplainRefineParams = ExplainRefineParams()
     verify: VerifyParams = VerifyParams()
     sft: SftParams = SftParams()

@@ -13,9 +13,17 @@ PARAMS = Path("params.yaml")
 METRICS = Path("metrics")  # `metrics/<stage>.json`
 CHECKPOINTS = Path("data/.checkpoints")  # not a DVC output: survives `dvc repro` clearing outputs
 EVALUATION_CACHE = Path("data/.cache/evaluations")  # not a DVC output either: attempts by checkpoint and protocol
+KPI_HISTORY = Path("data/.cache/kpi_history.jsonl")  # one row per cycle, kept across cycles (evaluation/kpi_trend)
 
 TASK_INBOX = Path("data/tasks/inbox.jsonl")  # debugging tasks for the next cycle (`data.tasks`; docs/tasks.md)
 POLICY = METRICS / "resolve_policy.json"  # resolve-policy's metrics: the pinned policy (ledex.pipeline.policy)
+TASK_KPIS = METRICS / "answer_tasks.json"  # answer-tasks' metrics: the week's task KPIs, read by evaluate
+REVIEW_KPIS = METRICS / "review_export.json"  # review-export's metrics: the reviewers' flags, read by evaluate
+
+ANSWER_TASKS = Path("data/answer_tasks")  # the pinned policy's answers to the week's tasks: the review items
+ANSWERS = ANSWER_TASKS / "answers.jsonl"
+ANSWER_PROBLEMS = ANSWER_TASKS / "problems.jsonl"
+ANSWER_EXECUTIONS = ANSWER_TASKS / "executions.jsonl"  # each task's buggy code with its verdict
 
 SAMPLE = Path("data/sample")
 PROBLEMS = SAMPLE / "problems.jsonl"
@@ -53,4 +61,5 @@ ATTEMPTS = EVALUATE / "attempts.jsonl"
 REPORT = EVALUATE / "report.md"
 ROUNDS_PLOT = EVALUATE / "pass_at_k_rounds.png"
 DECISION_CARD = EVALUATE / "decision_card.md"  # also the top of REPORT
+KPI_TREND_PLOT = EVALUATE / "kpi_trend.png"
 INTERVALS = EVALUATE / "intervals.json"  # every score's 95% CI per model, and the candidate's paired deltas

@@ -61,13 +61,17 @@ def resolve_policy(models: ModelsParams, registry_uri: str) -> Policy:
     return Policy(requested, RegisteredModelReference(ref.name, version).uri, f"{ref.name} v{version} ({ref.alias})")
 
 
+def pinned_policy() -> Policy | None:
+    """The policy `resolve-policy` pinned (None before it ran), whatever `models.policy` says now."""
+    return Policy(**json.loads(POLICY.read_text())) if POLICY.exists() else None
+
+
 def current_policy(params: Params) -> Policy:
     """The policy `resolve-policy` pinned, when it pinned the one requested now; else resolved now
     (a stage run by hand)."""
-    if POLICY.exists():
-        pinned = Policy(**json.loads(POLICY.read_text()))
-        if pinned.requested == requested_policy(params.models):
-            return pinned
+    pinned = pinned_policy()
+    if pinned is not None and pinned.requested == requested_policy(params.models):
+        return pinned
     return resolve_policy(params.models, tracking_uri(params.tracking.uri))
 
 

@@ -61,16 +61,24 @@ def log_child_run(name: str, metrics: dict[str, float], tags: dict[str, str]) ->
     return run.info.run_id
 
 
-def log_to_pipeline_run(metrics: dict[str, float]) -> str | None:
-    """Log `metrics` to the cycle's parent run too, when there is one; returns its id."""
+def log_to_pipeline_run(metrics: dict[str, float], step: int | None = None) -> str | None:
+    """Log `metrics` (at `step`, e.g. the cycle's number) to the cycle's parent run too, when there
+    is one; returns its id."""
     from mlflow import MlflowClient
 
     parent = os.environ.get(PARENT_RUN_ENV)
     if parent:
         client = MlflowClient()
         for key, value in metrics.items():
-            client.log_metric(parent, key, value)
+            client.log_metric(parent, key, value, step=step or 0)
     return parent
+
+
+def cycle_run_id() -> str:
+    """The cycle's parent run; a stage run by hand outside a cycle is a cycle of its own run."""
+    import mlflow
+
+    return os.environ.get(PARENT_RUN_ENV) or mlflow.active_run().info.run_id
 
 
 @contextmanager

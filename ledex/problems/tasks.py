@@ -25,7 +25,9 @@ from ledex.problems.record import Problem
 BENCHMARK = "tasks"  # the `Problem.benchmark` of every task: its rows in Table 1 are "tasks/train"
 LANGUAGES = ("python", "java", "cpp", "js")
 REQUIRED = ("id", "language", "prompt", "test", "buggy_code")
-OPTIONAL = ("entry_point", "error", "fix", "source")  # entry_point is required for Python
+OPTIONAL = ("entry_point", "error", "fix", "source", "added_at")  # entry_point is required for Python
+# added_at: when `ledex tasks add` put the task in the inbox (UTC, ISO 8601); it decides which
+# tasks a registered policy has not been trained on (`ledex.evaluation.task_answers.fresh_tasks`)
 _MAIN = re.compile(r"\bmain\s*\(")
 
 
@@ -39,7 +41,8 @@ class DebuggingTask:
 
     `error` is the error or stack trace seen where the bug was found (the sandbox's own feedback
     is what the teacher sees); `source` is the issue or commit the bug comes from. `test` is the
-    row's test text as written (`problem` holds it split for the sandbox).
+    row's test text as written (`problem` holds it split for the sandbox). `added_at` is when the
+    inbox received it ("" outside the inbox, or for a task added before inboxes stamped it).
     """
 
     problem: Problem
@@ -48,10 +51,16 @@ class DebuggingTask:
     error: str = ""
     fix: str | None = None
     source: str = ""
+    added_at: str = ""
 
     @property
     def id(self) -> str:
         return self.problem.id
+
+    @property
+    def sample_id(self) -> str:
+        """Its buggy code's id as a sample: `<task id>#bug`."""
+        return f"{self.id}#bug"
 
     def to_row(self) -> dict:
         """The task as a row of a task file; optional fields only when set."""
@@ -65,6 +74,7 @@ class DebuggingTask:
             "error": self.error,
             "fix": self.fix,
             "source": self.source,
+            "added_at": self.added_at,
         }
         return {key: value for key, value in row.items() if value or key in REQUIRED}
 
@@ -94,6 +104,7 @@ def parse_task(row: dict, location: str) -> DebuggingTask:
         error=row.get("error", ""),
         fix=row.get("fix") or None,
         source=row.get("source", ""),
+        added_at=row.get("added_at", ""),
     )
 
 

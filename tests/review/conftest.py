@@ -9,6 +9,7 @@ from ledex.execution.severity import SeverityWeights
 from ledex.generation.prompts import refine_messages
 from ledex.pipeline.config import RewardFitParams
 from ledex.pipeline.jsonl import write_jsonl
+from ledex.pipeline.paths import TRAJECTORIES
 from ledex.pipeline.stage_io import write_problems
 from ledex.problems import Problem
 from review.accounts import add_reviewer
@@ -102,7 +103,7 @@ def review_db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'review.db'}"
     engine = open_engine(url)
     with Session(engine) as session, session.begin():
-        assert load_pipeline_items(session, SEVERITY) == 4  # the unparsed refinement is left out
+        assert load_pipeline_items(session, SEVERITY, source=TRAJECTORIES) == 4  # the unparsed refinement is left out
         for name in ("ada", "bo", "cy"):
             add_reviewer(session, name, f"{name}-password")
     engine.dispose()

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from ledex.pipeline.config import Params, ReviewParams
 from ledex.pipeline.jsonl import read_jsonl
-from ledex.pipeline.paths import DEMONSTRATIONS, PREFERENCES
+from ledex.pipeline.paths import DEMONSTRATIONS, PREFERENCES, TRAJECTORIES
 from review.corrections import NO_TESTS, check_corrections
 from review.db import Item, Judgment
 from review.export import export_feedback
@@ -51,7 +51,7 @@ def test_an_item_without_its_tests_waits_for_them(review_db):
     assert verdicts(review_db)[0][0] == NO_TESTS
 
     with Session(create_engine(review_db)) as session, session.begin():
-        assert load_pipeline_items(session, SEVERITY) == 0  # adds no item, but the missing problem
+        assert load_pipeline_items(session, SEVERITY, source=TRAJECTORIES) == 0  # adds no item, but the missing problem
         assert check_corrections(session, SANDBOX, timeout_s=10) == 1
         assert check_corrections(session, SANDBOX, timeout_s=10) == 0  # a verdict is not run again
     assert verdicts(review_db) == [("passed", "")]

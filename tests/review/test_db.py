@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from ledex.pipeline.jsonl import read_jsonl, write_jsonl
+from ledex.pipeline.paths import TRAJECTORIES
 from ledex.problems import Problem
 from review.accounts import add_reviewer, authenticate, hash_password, verify_password
 from review.db import Base, Item, Judgment, database_exists, open_engine
@@ -57,7 +58,9 @@ def test_items_carry_the_context_a_reviewer_needs(review_db, tmp_path):
         assert "assert has_close" in item.feedback and item.wrong_code.startswith("def has_close")
         assert item.messages[2]["role"] == "assistant" and "explain" in item.messages[3]["content"]
         assert session.get(Item, "P/0#s1#er0").severity == "runtime"
-        assert load_pipeline_items(session, SEVERITY, tmp_path) == 0  # loaded items are not added twice
+        assert (
+            load_pipeline_items(session, SEVERITY, tmp_path, tmp_path / TRAJECTORIES) == 0
+        )  # loaded items are not added twice
 
 
 def test_items_keep_their_problem_whose_tests_check_corrections(review_db):
