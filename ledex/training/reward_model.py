@@ -29,6 +29,7 @@ from ledex.pipeline.checkpoint import fingerprint, guarded_folder
 from ledex.pipeline.config import RewardFitParams
 from ledex.pipeline.jsonl import JsonlError, numbered_jsonl
 from ledex.pipeline.paths import CHECKPOINTS, REWARD_MODEL
+from ledex.training.mixed_precision import trains_in_bf16
 
 REWARD_MODEL_SETTINGS = {name for name in RewardFitParams.model_fields if name.startswith("reward_model")} | {
     "severity_weights",
@@ -108,7 +109,7 @@ def train_reward_model(
         learning_rate=settings.reward_model_learning_rate,
         max_length=settings.reward_model_max_length,
         seed=settings.seed,
-        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+        bf16=trains_in_bf16(settings.reward_model_precision),  # autocast over fp32 weights; saved in fp32
         activation_checkpointing=False,
         dataloader_pin_memory=torch.cuda.is_available(),
         save_strategy="steps",
@@ -140,6 +141,7 @@ def train_reward_model(
         "train_pairs": len(trainer.train_dataset),
         "held_out_pairs": len(trainer.eval_dataset),
         "severity_margins": with_margin,
+        "precision": "bfloat16" if config.bf16 else "float32",
         "train_loss": round(result.training_loss, 4),
         "held_out_accuracy": round(accuracy, 4),
     }
