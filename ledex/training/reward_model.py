@@ -88,7 +88,7 @@ def train_reward_model(
     from datasets import Dataset
     from transformers import AutoTokenizer
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import RewardConfig, RewardTrainer
+    from trl import RewardTrainer
 
     train, held_out = split_held_out(pairs, settings.held_out_fraction, settings.seed)
     base = resolve_model(settings.reward_model)
@@ -101,23 +101,7 @@ def train_reward_model(
         )
 
     guarded_folder(checkpoint_dir, inputs_fingerprint)
-    config = RewardConfig(
-        output_dir=str(checkpoint_dir),
-        num_train_epochs=settings.reward_model_epochs,
-        per_device_train_batch_size=settings.reward_model_batch_size,
-        per_device_eval_batch_size=settings.reward_model_batch_size,
-        learning_rate=settings.reward_model_learning_rate,
-        max_length=settings.reward_model_max_length,
-        seed=settings.seed,
-        bf16=trains_in_bf16(settings.reward_model_precision),  # autocast over fp32 weights; saved in fp32
-        activation_checkpointing=False,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        save_strategy="steps",
-        save_steps=0.25,  # a quarter of the run: a killed run loses at most that
-        save_total_limit=1,
-        logging_steps=1,
-        report_to="none",
-    )
+    config = reward_config(settings, checkpoint_dir)
     trainer = RewardTrainer(
         model=str(base),
         args=config,
@@ -145,6 +129,32 @@ def train_reward_model(
         "train_loss": round(result.training_loss, 4),
         "held_out_accuracy": round(accuracy, 4),
     }
+
+
+def reward_config(settings: RewardFitParams, checkpoint_dir: Path):
+    """TRL's RewardConfig for `settings`: bf16 autocast over the fp32 weights when
+    `reward_model_precision` resolves to bf16 (the saved model is fp32 either way)."""
+    from trl import RewardConfig
+
+    on_gpu = torch.cuda.is_available()
+    return RewardConfig(
+        output_dir=str(checkpoint_dir),
+        num_train_epochs=settings.reward_model_epochs,
+        per_device_train_batch_size=settings.reward_model_batch_size,
+        per_device_eval_batch_size=settings.reward_model_batch_size,
+        learning_rate=settings.reward_model_learning_rate,
+        max_length=settings.reward_model_max_length,
+        seed=settings.seed,
+        bf16=trains_in_bf16(settings.reward_model_precision),
+        use_cpu=not on_gpu,
+        activation_checkpointing=False,
+        dataloader_pin_memory=on_gpu,
+        save_strategy="steps",
+        save_steps=0.25,  # a quarter of the run: a killed run loses at most that
+        save_total_limit=1,
+        logging_steps=1,
+        report_to="none",
+    )
 
 
 def _example(pair: PreferencePair, conversational: bool, with_margin: bool, severity: SeverityWeights) -> dict:
