@@ -1,12 +1,13 @@
 """Training in bf16 where the hardware computes it fast: autocast over fp32 weights.
 
 Every weight stays fp32, the frozen base included: autocast runs the matmuls in bf16 and keeps
-the residual stream, norms and optimizer state in fp32. Holding the frozen base in bf16 instead
-was no faster here (Qwen2.5-Coder-0.5B, LoRA, 256 tokens, loaded machine: 46-58 s/step against
-60-70 for the fp32 base), and it would round the residual stream, and a LoRA delta merged into the
-base, to bf16. So checkpoints are written in fp32, as before. Callers compute losses, log-ratios
-and the value head in fp32; logits come out of the bf16 `lm_head` and are upcast, as in
-transformers' Trainer with `bf16=True`.
+the residual stream, norms and optimizer state in fp32, and checkpoints are written in fp32 as
+before. A frozen base held in bf16 was no faster in `benchmarks/training_throughput.py` (LoRA SFT,
+256 tokens, 2 shared cores: 156 s/step against 138), and would round the residual stream, and the
+LoRA delta merged into the base, to bf16. The price: autocast casts frozen weights (no grad) anew
+at every forward; those copies took a third of the CPU time of a 128-token LoRA step. Callers
+compute losses, log-ratios and the value head in fp32; logits come out of the bf16 `lm_head`
+and are upcast, as in transformers' Trainer with `bf16=True`.
 
     with autocast(device, "auto"):
         loss = model(**batch).loss  # bf16 matmuls on AVX512-BF16/AMX CPUs and bf16 GPUs, else fp32
