@@ -136,6 +136,7 @@ def run(params: Params) -> dict:
     log.info("ppo: answers with a non-zero S_cb term and with R(e), by kind: %s", responses)
     return {
         "method": cfg.method,
+        "precision": str(trainer.compute_dtype).removeprefix("torch."),
         "prompts": len(usable),
         "prompts_too_long": len(prompts) - len(usable),
         "prompts_left_out_by_selection": len(every) - len(prompts),

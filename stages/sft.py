@@ -58,6 +58,7 @@ def run(params: Params) -> dict:
     return {
         **counts,
         "method": cfg.method,
+        "precision": "bfloat16" if trainer.args.bf16 else "float32",
         "steps": steps,
         "resumed_from_step": resumed_step,
         "train_loss": round(sum(losses) / len(losses), 4),

@@ -17,6 +17,10 @@ from ledex.pipeline.paths import TASK_INBOX
 from sandbox import SandboxConfig
 
 DEFAULT_PARAMS = Path("params.yaml")
+# Training precision (`ledex.training.mixed_precision`): "auto" is bf16 autocast over fp32 weights where
+# the hardware computes bf16 fast (AVX512-BF16/AMX CPUs, bf16 GPUs), else fp32. The names are
+# `ledex.generation.precision.Precision`'s, spelt out here so that reading params never imports torch.
+TrainingPrecision = Literal["auto", "bfloat16", "float32"]
 
 
 class ConfigError(ValueError):
@@ -236,6 +240,7 @@ class SftParams(Section):
     lora_dropout: float = Field(0.05, ge=0, lt=1)
     lora_target_modules: str | tuple[str, ...] = "all-linear"
     activation_checkpointing: bool = False  # recompute activations in backward: less memory, slower
+    precision: TrainingPrecision = "auto"  # auto: bf16 autocast where fast, else fp32; weights stay fp32
     save_steps: int = Field(50, ge=1)  # optimizer steps between trainer checkpoints
     seed: int = 0
 
@@ -285,6 +290,7 @@ class RewardFitParams(Section):
     reward_model_batch_size: int = Field(4, ge=1)
     reward_model_learning_rate: float = Field(1e-5, gt=0)
     reward_model_max_length: int = Field(1024, ge=8)
+    reward_model_precision: TrainingPrecision = "auto"  # auto: bf16 autocast where fast, else fp32
     held_out_fraction: float = Field(0.2, gt=0, lt=1)
     seed: int = 0
 
@@ -390,6 +396,9 @@ class PpoParams(Section):
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_target_modules: str | tuple[str, ...] = "all-linear"
+    # auto: bf16 autocast of the log-prob passes and updates where fast, else fp32; weights, value head,
+    # log-ratios and losses stay fp32
+    precision: TrainingPrecision = "auto"
     severity_weighting: bool = True  # scale positive R(r), R(e) by reward_fit.severity_weights of the bug's tier
     # Wrong solutions to train on: all, or only those with verified refinements (R_c^w non-empty).
     prompts: Literal["all", "with_references"] = "all"

@@ -12,7 +12,9 @@ and values are computed); build per-token rewards
 then GAE advantages (gamma, lambda; whitened) and returns; then `ppo_epochs` passes of
 mini-batch updates of the clipped policy loss plus alpha times the clipped value loss.
 The reference is the SFT model: a frozen copy (full fine-tuning) or the policy with its LoRA
-adapters switched off.
+adapters switched off. The log-prob passes and updates run under bf16 autocast where
+`ppo.precision` says so (`ledex.training.mixed_precision`); weights, the value head, log-ratios,
+KL and losses stay fp32, and the saved checkpoint is fp32.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from peft import LoraConfig, get_peft_model
 
 from ledex.generation.models import load_model_and_tokenizer, save_checkpoint
 from ledex.pipeline.config import PpoParams
+from ledex.training.mixed_precision import autocast, trains_in_bf16
 from ledex.training.value_head import PolicyWithValue, response_outputs
 
 
@@ -199,15 +202,20 @@ class PPOTrainer:
         self.policy = PolicyWithValue(lm).eval()  # eval: no dropout, so old and new log-probs agree
         self.trainable = [p for p in self.policy.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.trainable, lr=cfg.learning_rate, eps=1e-5)
+        self.compute_dtype = torch.bfloat16 if trains_in_bf16(cfg.precision, self.device) else torch.float32
 
     def _autocast(self):
-        on_gpu = self.device.type == "cuda"
-        return torch.autocast("cuda", dtype=torch.bfloat16) if on_gpu else nullcontext()
+        return autocast(self.device, self.cfg.precision)
+
+    def _decoding_autocast(self):
+        """Autocast for sampling on a GPU only: decoding on a CPU is memory-bound, and autocast there
+        would re-cast every fp32 weight to bf16 at each new token."""
+        return self._autocast() if self.device.type == "cuda" else nullcontext()
 
     @torch.no_grad()
     def generate(self, prompts: Sequence[Sequence[int]]) -> Rollout:
         batch = self.tokenizer.pad({"input_ids": list(prompts)}, return_tensors="pt").to(self.device)
-        with self._autocast():
+        with self._decoding_autocast():
             sequences = self.policy.lm.generate(
                 **batch,
                 do_sample=True,

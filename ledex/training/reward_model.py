@@ -29,6 +29,7 @@ from ledex.pipeline.checkpoint import fingerprint, guarded_folder
 from ledex.pipeline.config import RewardFitParams
 from ledex.pipeline.jsonl import JsonlError, numbered_jsonl
 from ledex.pipeline.paths import CHECKPOINTS, REWARD_MODEL
+from ledex.training.mixed_precision import trains_in_bf16
 
 REWARD_MODEL_SETTINGS = {name for name in RewardFitParams.model_fields if name.startswith("reward_model")} | {
     "severity_weights",
@@ -87,7 +88,7 @@ def train_reward_model(
     from datasets import Dataset
     from transformers import AutoTokenizer
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import RewardConfig, RewardTrainer
+    from trl import RewardTrainer
 
     train, held_out = split_held_out(pairs, settings.held_out_fraction, settings.seed)
     base = resolve_model(settings.reward_model)
@@ -100,23 +101,7 @@ def train_reward_model(
         )
 
     guarded_folder(checkpoint_dir, inputs_fingerprint)
-    config = RewardConfig(
-        output_dir=str(checkpoint_dir),
-        num_train_epochs=settings.reward_model_epochs,
-        per_device_train_batch_size=settings.reward_model_batch_size,
-        per_device_eval_batch_size=settings.reward_model_batch_size,
-        learning_rate=settings.reward_model_learning_rate,
-        max_length=settings.reward_model_max_length,
-        seed=settings.seed,
-        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
-        activation_checkpointing=False,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        save_strategy="steps",
-        save_steps=0.25,  # a quarter of the run: a killed run loses at most that
-        save_total_limit=1,
-        logging_steps=1,
-        report_to="none",
-    )
+    config = reward_config(settings, checkpoint_dir)
     trainer = RewardTrainer(
         model=str(base),
         args=config,
@@ -140,9 +125,36 @@ def train_reward_model(
         "train_pairs": len(trainer.train_dataset),
         "held_out_pairs": len(trainer.eval_dataset),
         "severity_margins": with_margin,
+        "precision": "bfloat16" if config.bf16 else "float32",
         "train_loss": round(result.training_loss, 4),
         "held_out_accuracy": round(accuracy, 4),
     }
+
+
+def reward_config(settings: RewardFitParams, checkpoint_dir: Path):
+    """TRL's RewardConfig for `settings`: bf16 autocast over the fp32 weights when
+    `reward_model_precision` resolves to bf16 (the saved model is fp32 either way)."""
+    from trl import RewardConfig
+
+    on_gpu = torch.cuda.is_available()
+    return RewardConfig(
+        output_dir=str(checkpoint_dir),
+        num_train_epochs=settings.reward_model_epochs,
+        per_device_train_batch_size=settings.reward_model_batch_size,
+        per_device_eval_batch_size=settings.reward_model_batch_size,
+        learning_rate=settings.reward_model_learning_rate,
+        max_length=settings.reward_model_max_length,
+        seed=settings.seed,
+        bf16=trains_in_bf16(settings.reward_model_precision),
+        use_cpu=not on_gpu,
+        activation_checkpointing=False,
+        dataloader_pin_memory=on_gpu,
+        save_strategy="steps",
+        save_steps=0.25,  # a quarter of the run: a killed run loses at most that
+        save_total_limit=1,
+        logging_steps=1,
+        report_to="none",
+    )
 
 
 def _example(pair: PreferencePair, conversational: bool, with_margin: bool, severity: SeverityWeights) -> dict:

@@ -21,6 +21,7 @@ from ledex.pipeline.config import Params, SftParams
 from ledex.pipeline.paths import CORRECT, DEMONSTRATIONS, VERIFIED, WRONG
 from ledex.pipeline.records import Demonstration, Execution, VerifiedRefinement
 from ledex.pipeline.stage_io import read_problems, read_records
+from ledex.training.mixed_precision import trains_in_bf16
 from ledex.training.sft_data import (
     FORMATS,
     IGNORE_INDEX,
@@ -81,6 +82,7 @@ def _by_format(counts: Counter) -> dict:
 
 
 def trainer_config(cfg: SftParams, output_dir: Path) -> SFTConfig:
+    """TRL's settings for `cfg`: bf16 autocast over the fp32 weights when `cfg.precision` resolves to bf16."""
     on_gpu = torch.cuda.is_available()
     return SFTConfig(
         output_dir=str(output_dir),
@@ -92,7 +94,7 @@ def trainer_config(cfg: SftParams, output_dir: Path) -> SFTConfig:
         lr_scheduler_type=cfg.lr_scheduler,
         max_length=cfg.max_length,
         activation_checkpointing=cfg.activation_checkpointing,
-        bf16=on_gpu,  # bf16 autocast on GPU; plain fp32 on CPU
+        bf16=trains_in_bf16(cfg.precision),
         use_cpu=not on_gpu,
         seed=cfg.seed,
         logging_steps=1,
@@ -105,6 +107,7 @@ def trainer_config(cfg: SftParams, output_dir: Path) -> SFTConfig:
 
 def build_trainer(params: Params, tokenizer: PreTrainedTokenizerBase, rows: list[dict], output_dir: Path) -> SFTTrainer:
     cfg = params.sft
+    # fp32 weights, the frozen base too (ledex.training.mixed_precision): the merged checkpoint is fp32
     model = AutoModelForCausalLM.from_pretrained(resolve_model(params.models.policy), dtype=torch.float32)
     peft_config = None
     if cfg.method == "lora":

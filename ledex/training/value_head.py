@@ -43,4 +43,6 @@ class PolicyWithValue(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_start: int):
         """(logits, values) at the response positions: shapes (B, R, vocab) and (B, R)."""
         logits, hidden = response_outputs(self.lm, input_ids, attention_mask, response_start)
-        return logits, self.value_head(hidden.float()).squeeze(-1)
+        with torch.autocast(hidden.device.type, enabled=False):  # V in fp32 even under bf16 autocast
+            values = self.value_head(hidden.float()).squeeze(-1)
+        return logits, values

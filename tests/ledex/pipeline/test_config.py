@@ -41,6 +41,20 @@ def test_bad_value_is_named(tmp_path):
         load_params(path)
 
 
+def test_training_precision_defaults_to_auto_and_rejects_float16(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("ppo:\n  precision: bfloat16\n")
+    params = load_params(path)
+    assert (params.sft.precision, params.ppo.precision, params.reward_fit.reward_model_precision) == (
+        "auto",
+        "bfloat16",
+        "auto",
+    )
+    path.write_text("sft:\n  precision: float16\n")
+    with pytest.raises(ConfigError, match=r"sft.precision: .*'float16'"):
+        load_params(path)
+
+
 def test_malformed_yaml_and_missing_file(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("data: [unclosed\n")

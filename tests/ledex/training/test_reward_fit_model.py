@@ -16,6 +16,7 @@ from ledex.training.reward_model import (
     PreferencePair,
     held_out_accuracy,
     read_preferences,
+    reward_config,
     split_held_out,
 )
 from stages.reward_fit import fit_reward_model, read_expert_preferences
@@ -67,6 +68,11 @@ def test_reward_trainer_fits_a_tiny_model_and_reports_held_out_accuracy(tmp_path
     model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "models/reward_model")
     assert model.config.num_labels == 1
     assert not (tmp_path / "data/.checkpoints/reward_model").exists()  # trainer checkpoints dropped once done
+
+
+@pytest.mark.parametrize("precision, bf16", [("bfloat16", True), ("float32", False)])
+def test_reward_model_trains_under_bf16_autocast_only_when_the_precision_says_so(tmp_path, precision, bf16):
+    assert reward_config(RewardFitParams(reward_model_precision=precision), tmp_path).bf16 is bf16
 
 
 def test_held_out_accuracy_counts_strict_wins(tiny_qwen2_checkpoint):
