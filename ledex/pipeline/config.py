@@ -72,7 +72,17 @@ class TransformersOptions(Section):
 
     batch_size: int = Field(16, ge=1)  # sequences decoded together
     device: str = "auto"  # "auto": cuda when available, else cpu
-    dtype: Literal["float32", "bfloat16", "float16"] | None = None  # None: bf16 on CUDA, fp32 on CPU
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto: bf16 where the hardware is fast at it
+
+
+class OpenVINOOptions(Section):
+    """`ledex.generation.openvino_backend.OpenVINOGenerator`'s arguments (CPU only)."""
+
+    weight_format: Literal["int8", "fp16", "fp32"] = "int8"  # of the cached export; int8 is the fastest on CPU
+    inference_precision: Literal["auto", "bf16", "f32"] = "auto"  # auto: bf16 where the CPU has it, else f32
+    kv_cache_precision: Literal["auto", "u8", "bf16", "f16", "f32"] = "auto"  # auto: the plugin's (u8 on CPU)
+    cache_size_gb: int = Field(2, ge=1)  # KV cache, allocated up front
+    threads: int = Field(0, ge=0)  # 0: every core
 
 
 class OpenAIOptions(Section):
@@ -116,6 +126,11 @@ class TransformersGeneration(_Generation):
     options: TransformersOptions = TransformersOptions()
 
 
+class OpenVINOGeneration(_Generation):
+    backend: Literal["openvino"]
+    options: OpenVINOOptions = OpenVINOOptions()
+
+
 class OpenAIGeneration(_Generation):
     backend: Literal["openai"]
     options: OpenAIOptions = OpenAIOptions()
@@ -127,9 +142,12 @@ class VLLMGeneration(_Generation):
 
 
 # Options are checked against the model of the chosen backend: an option of another one is an unknown key.
-GenerationParams = Annotated[TransformersGeneration | OpenAIGeneration | VLLMGeneration, Field(discriminator="backend")]
+GenerationParams = Annotated[
+    TransformersGeneration | OpenVINOGeneration | OpenAIGeneration | VLLMGeneration, Field(discriminator="backend")
+]
 BACKEND_OPTIONS: dict[str, type[Section]] = {
     "transformers": TransformersOptions,
+    "openvino": OpenVINOOptions,
     "openai": OpenAIOptions,
     "vllm": VLLMOptions,
 }

@@ -135,7 +135,7 @@ def test_bad_option_values_are_named(tmp_path):
     with pytest.raises(ConfigError, match=r"generation.options.batch_size: .*greater than or equal to 1"):
         load_params(path)
     path = write(tmp_path, "generation:\n  backend: tgi\n")
-    with pytest.raises(ConfigError, match=r"generation: .*'tgi'.*'transformers', 'openai', 'vllm'"):
+    with pytest.raises(ConfigError, match=r"generation: .*'tgi'.*'transformers', 'openvino', 'openai', 'vllm'"):
         load_params(path)
 
 
@@ -159,7 +159,7 @@ def test_a_stage_without_its_own_section_inherits_the_top_level(tmp_path):
     assert (sample.backend, sample.model, sample.arguments) == (
         "transformers",
         "tiny-policy",
-        {"batch_size": 2, "device": "cpu", "dtype": None},
+        {"batch_size": 2, "device": "cpu", "dtype": "auto"},
     )
     assert (teacher.backend, teacher.model, teacher.arguments["base_url"]) == (
         "openai",
