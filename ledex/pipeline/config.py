@@ -486,7 +486,7 @@ def load_params(path: Path | str = DEFAULT_PARAMS) -> Params:
         if not source.exists():
             known = sorted(p.stem for p in (path.parent / "profiles").glob("*.yaml"))
             raise ConfigError(f"{path}: profile: unknown profile {raw['profile']!r}; known: {', '.join(known)}")
-        raw = _overlay(raw, _read_mapping(source))
+        raw = _overlay_profile(raw, _read_mapping(source))
     try:
         params = Params.model_validate(raw)
     except ValidationError as err:
@@ -507,6 +507,17 @@ def _read_mapping(path: Path) -> dict:
     return raw
 
 
+def _overlay_profile(base: dict, profile: dict) -> dict:
+    """`_overlay`, except that a profile naming another generation backend brings its own options
+    alone: the base's options are for the base's backend."""
+    own, theirs = base.get("generation"), profile.get("generation")
+    if isinstance(own, dict) and isinstance(theirs, dict):
+        backend = own.get("backend", "transformers")
+        if theirs.get("backend", backend) != backend:
+            base = {**base, "generation": {key: value for key, value in own.items() if key != "options"}}
+    return _overlay(base, profile)
+
+
 def _overlay(base: dict, overrides: dict) -> dict:
     """`overrides` on top of `base`; mappings merge key by key, anything else is replaced, and
     `key: null` deletes the key (its default applies again)."""
@@ -514,8 +525,8 @@ def _overlay(base: dict, overrides: dict) -> dict:
     for key, value in overrides.items():
         if value is None:
             merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _overlay(merged[key], value)
+        elif isinstance(value, dict):
+            merged[key] = _overlay(merged[key] if isinstance(merged.get(key), dict) else {}, value)
         else:
             merged[key] = value
     return merged

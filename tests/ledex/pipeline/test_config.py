@@ -190,6 +190,14 @@ def test_a_profile_deletes_a_key_with_null(tmp_path):
     assert params.sample.temperature == 1.0  # back to the default
 
 
+def test_a_profile_switching_backend_brings_its_own_options(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles/gpu.yaml").write_text("generation:\n  backend: transformers\n  options:\n    batch_size: 8\n")
+    path = write(tmp_path, "profile: gpu\ngeneration:\n  backend: openvino\n  options:\n    weight_format: fp16\n")
+    params = load_params(path)
+    assert params.generation.backend == "transformers" and params.generation.arguments["batch_size"] == 8
+
+
 @pytest.mark.parametrize(
     ("module", "cls", "options"),
     [
