@@ -1,6 +1,6 @@
 """Text generation behind one interface; `make_generator` picks the backend by name.
 
-Backends are imported on demand, so the HTTP client never loads torch and vLLM stays optional.
+Backends are imported on demand, so the HTTP client never loads torch and vLLM and OpenVINO stay optional.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from ledex.generation.interface import (
     truncate_at_stop,
 )
 
-BACKENDS = ("transformers", "openai", "vllm")
+BACKENDS = ("transformers", "openvino", "openai", "vllm")
 
 
 def make_generator(backend: str, model: str, **options) -> Generator:
@@ -22,6 +22,10 @@ def make_generator(backend: str, model: str, **options) -> Generator:
         from ledex.generation.transformers_backend import TransformersGenerator
 
         return TransformersGenerator(model, **options)
+    if backend == "openvino":
+        from ledex.generation.openvino_backend import OpenVINOGenerator
+
+        return OpenVINOGenerator(model, **options)
     if backend == "openai":
         from ledex.generation.openai_backend import OpenAIGenerator
 

@@ -9,6 +9,7 @@ from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList
 
 from ledex.generation.interface import GenerationRequest, SamplingParams, encode_request, truncate_at_stop
 from ledex.generation.models import load_model_and_tokenizer
+from ledex.generation.precision import compute_dtype
 
 
 class StopOnStrings(StoppingCriteria):
@@ -31,12 +32,15 @@ class TransformersGenerator:
     """Generates with a local model: requests sorted by length, left-padded into micro-batches.
 
     `batch_size` counts sequences decoded together, so a micro-batch holds `batch_size // n`
-    requests (at least one). Sampling is seeded once per `generate` call: the same requests and
-    params give the same texts.
+    requests (at least one). `dtype` "auto" computes in bf16 where the device is fast at it, else
+    fp32. Sampling is seeded once per `generate` call: the same requests and params give the same texts.
     """
 
-    def __init__(self, model: str, batch_size: int = 16, device: str = "auto", dtype: str | torch.dtype | None = None):
-        dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype  # "bfloat16" from params.yaml
+    def __init__(self, model: str, batch_size: int = 16, device: str = "auto", dtype: str | torch.dtype = "auto"):
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if isinstance(dtype, str):  # "auto" or "bfloat16" from params.yaml
+            dtype = compute_dtype(device, dtype)
         self.model, self.tokenizer = load_model_and_tokenizer(model, device=device, dtype=dtype)
         self.batch_size = batch_size
 

@@ -92,7 +92,17 @@ class TransformersOptions(Section):
 
     batch_size: int = Field(16, ge=1)  # sequences decoded together
     device: str = "auto"  # "auto": cuda when available, else cpu
-    dtype: Literal["float32", "bfloat16", "float16"] | None = None  # None: bf16 on CUDA, fp32 on CPU
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto: bf16 where the hardware is fast at it
+
+
+class OpenVINOOptions(Section):
+    """`ledex.generation.openvino_backend.OpenVINOGenerator`'s arguments (CPU only)."""
+
+    weight_format: Literal["int8", "fp16", "fp32"] = "int8"  # of the cached export; int8 is the fastest on CPU
+    inference_precision: Literal["auto", "bf16", "f32"] = "auto"  # auto: bf16 where the CPU has it, else f32
+    kv_cache_precision: Literal["auto", "u8", "bf16", "f16", "f32"] = "auto"  # auto: the plugin's (u8 on CPU)
+    cache_size_gb: int = Field(2, ge=1)  # KV cache, allocated up front
+    threads: int = Field(0, ge=0)  # 0: every core
 
 
 class OpenAIOptions(Section):
@@ -136,6 +146,11 @@ class TransformersGeneration(_Generation):
     options: TransformersOptions = TransformersOptions()
 
 
+class OpenVINOGeneration(_Generation):
+    backend: Literal["openvino"]
+    options: OpenVINOOptions = OpenVINOOptions()
+
+
 class OpenAIGeneration(_Generation):
     backend: Literal["openai"]
     options: OpenAIOptions = OpenAIOptions()
@@ -147,9 +162,12 @@ class VLLMGeneration(_Generation):
 
 
 # Options are checked against the model of the chosen backend: an option of another one is an unknown key.
-GenerationParams = Annotated[TransformersGeneration | OpenAIGeneration | VLLMGeneration, Field(discriminator="backend")]
+GenerationParams = Annotated[
+    TransformersGeneration | OpenVINOGeneration | OpenAIGeneration | VLLMGeneration, Field(discriminator="backend")
+]
 BACKEND_OPTIONS: dict[str, type[Section]] = {
     "transformers": TransformersOptions,
+    "openvino": OpenVINOOptions,
     "openai": OpenAIOptions,
     "vllm": VLLMOptions,
 }
@@ -526,7 +544,7 @@ def load_params(path: Path | str = DEFAULT_PARAMS) -> Params:
         if not source.exists():
             known = sorted(p.stem for p in (path.parent / "profiles").glob("*.yaml"))
             raise ConfigError(f"{path}: profile: unknown profile {raw['profile']!r}; known: {', '.join(known)}")
-        raw = _overlay(raw, _read_mapping(source))
+        raw = _overlay_profile(raw, _read_mapping(source))
     try:
         params = Params.model_validate(raw)
     except ValidationError as err:
@@ -547,6 +565,17 @@ def _read_mapping(path: Path) -> dict:
     return raw
 
 
+def _overlay_profile(base: dict, profile: dict) -> dict:
+    """`_overlay`, except that a profile naming another generation backend brings its own options
+    alone: the base's options are for the base's backend."""
+    own, theirs = base.get("generation"), profile.get("generation")
+    if isinstance(own, dict) and isinstance(theirs, dict):
+        backend = own.get("backend", "transformers")
+        if theirs.get("backend", backend) != backend:
+            base = {**base, "generation": {key: value for key, value in own.items() if key != "options"}}
+    return _overlay(base, profile)
+
+
 def _overlay(base: dict, overrides: dict) -> dict:
     """`overrides` on top of `base`; mappings merge key by key, anything else is replaced, and
     `key: null` deletes the key (its default applies again)."""
@@ -554,8 +583,8 @@ def _overlay(base: dict, overrides: dict) -> dict:
     for key, value in overrides.items():
         if value is None:
             merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _overlay(merged[key], value)
+        elif isinstance(value, dict):
+            merged[key] = _overlay(merged[key] if isinstance(merged.get(key), dict) else {}, value)
         else:
             merged[key] = value
     return merged

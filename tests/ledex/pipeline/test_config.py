@@ -149,7 +149,7 @@ def test_bad_option_values_are_named(tmp_path):
     with pytest.raises(ConfigError, match=r"generation.options.batch_size: .*greater than or equal to 1"):
         load_params(path)
     path = write(tmp_path, "generation:\n  backend: tgi\n")
-    with pytest.raises(ConfigError, match=r"generation: .*'tgi'.*'transformers', 'openai', 'vllm'"):
+    with pytest.raises(ConfigError, match=r"generation: .*'tgi'.*'transformers', 'openvino', 'openai', 'vllm'"):
         load_params(path)
 
 
@@ -173,7 +173,7 @@ def test_a_stage_without_its_own_section_inherits_the_top_level(tmp_path):
     assert (sample.backend, sample.model, sample.arguments) == (
         "transformers",
         "tiny-policy",
-        {"batch_size": 2, "device": "cpu", "dtype": None},
+        {"batch_size": 2, "device": "cpu", "dtype": "auto"},
     )
     assert (teacher.backend, teacher.model, teacher.arguments["base_url"]) == (
         "openai",
@@ -202,6 +202,14 @@ def test_a_profile_deletes_a_key_with_null(tmp_path):
     params = load_params(path)
     assert params.generation.backend == "openai" and params.generation.arguments["max_retries"] == 1
     assert params.sample.temperature == 1.0  # back to the default
+
+
+def test_a_profile_switching_backend_brings_its_own_options(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles/gpu.yaml").write_text("generation:\n  backend: transformers\n  options:\n    batch_size: 8\n")
+    path = write(tmp_path, "profile: gpu\ngeneration:\n  backend: openvino\n  options:\n    weight_format: fp16\n")
+    params = load_params(path)
+    assert params.generation.backend == "transformers" and params.generation.arguments["batch_size"] == 8
 
 
 @pytest.mark.parametrize(
