@@ -39,6 +39,7 @@ PROJECT_FILES = (
     "stages/",
     "ledex/",
     "sandbox/",
+    "data/tasks/",
 )
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
@@ -133,11 +134,15 @@ def project(tmp_path, tiny_qwen2_checkpoint):
     model = project / "models" / "tiny-qwen2"
     shutil.copytree(tiny_qwen2_checkpoint, model)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["data"] |= {"train": [{"benchmark": "humaneval", "problems": "0:1"}]}
+    params["data"] |= {  # HumanEval ships in a package; the image has no ../shared/data
+        "train": [{"benchmark": "humaneval", "problems": "0:1"}],
+        "evaluate": [{"benchmark": "humaneval", "problems": "1:2"}],
+    }
     params["models"] = {"policy": str(model), "teacher": str(model)}
-    params["generation"]["options"] = {"batch_size": 1}
+    params["generation"] = {"backend": "transformers", "options": {"batch_size": 1}}
     params["sample"] |= {"shots": 0, "n": 2, "max_new_tokens": 8, "problems_per_batch": 1}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    subprocess.run([sys.executable, "-m", "stages.resolve_policy"], cwd=project, check=True)  # the pin sample reads
     git = ["git", "-c", "user.name=ledex", "-c", "user.email=ledex@localhost"]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "fixture project"]):
         subprocess.run([*git, *command], cwd=project, check=True)
