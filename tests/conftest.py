@@ -79,3 +79,16 @@ def registry_store(tmp_path_factory) -> str:
     )
     yield uri
     mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture(scope="module")
+def champion(registry_store, tiny_qwen2_checkpoint) -> str:
+    """Version 1 of ledex-debugger, registered from the tiny checkpoint and given the champion alias."""
+    import mlflow
+
+    from ledex.evaluation.registry import promote, register
+
+    with mlflow.start_run() as run:
+        version = register(tiny_qwen2_checkpoint, "sft", run.info.run_id)
+    promote(version, 0.5, "humaneval#p", 0.0)
+    return version

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import mlflow
 import pytest
 
-from ledex.evaluation.registry import promote, register
 from ledex.generation import registered_models
 from ledex.generation.models import load_model_and_tokenizer, resolve_model
 from ledex.generation.registered_models import RegistryError, aliased_version
 from ledex.pipeline.checkpoint import directory_digest
-
-
-@pytest.fixture(scope="module")
-def champion(registry_store, tiny_qwen2_checkpoint) -> str:
-    """Version 1 of ledex-debugger, the champion."""
-    with mlflow.start_run() as run:
-        version = register(tiny_qwen2_checkpoint, "sft", run.info.run_id)
-    promote(version, 0.5, "humaneval#p", 0.0)
-    return version
 
 
 @pytest.fixture

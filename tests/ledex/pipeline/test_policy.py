@@ -9,7 +9,6 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from ledex.evaluation.registry import promote, register
 from ledex.pipeline.checkpoint import directory_digest
 from ledex.pipeline.config import ModelsParams, Params
 from ledex.pipeline.lineage import POLICY_SOURCE_TAG, POLICY_TAG
@@ -17,14 +16,6 @@ from ledex.pipeline.paths import POLICY
 from ledex.pipeline.policy import POLICY_ENV, Policy, current_policy, resolve_policy, use_policy
 
 CHAMPION = "models:/ledex-debugger@champion"
-
-
-@pytest.fixture(scope="module")
-def champion(registry_store, tiny_qwen2_checkpoint) -> str:
-    with mlflow.start_run() as run:
-        version = register(tiny_qwen2_checkpoint, "sft", run.info.run_id)
-    promote(version, 0.5, "humaneval#p", 0.0)
-    return version
 
 
 @pytest.fixture
