@@ -3,7 +3,8 @@ sure we are, and which trained model becomes the registry's champion.
 
 Every model of `evaluate.models` (the prompted policy, SFT, PPO) runs the self-debugging loop
 of `ledex.evaluation.self_debug` on every held-out evaluation set, a batch of problems at a time
-(checkpointed: a killed run resumes). A model whose checkpoint was evaluated before under the same
+(the sets' problems in order, so a batch may mix languages and keeps the engine full; checkpointed:
+a killed run resumes). A model whose checkpoint was evaluated before under the same
 protocol takes its attempts from `ledex.evaluation.attempt_cache` instead. Every score gets a 95%
 CI by bootstrap over problems, and the best candidate (by pass@1, Expl. + Refine, one round, on
 the promotion benchmark) paired deltas against the champion (when its attempts are cached) and the
@@ -184,11 +185,11 @@ def evaluate_models(
     """Every model's attempt rows (a batch of problems at a time, resumable), and the labels whose
     attempts came from the cache; the others' attempts go into it."""
     cfg, spec = params.evaluate, params.generation_for("evaluate")
+    held_out = [(name, problem) for name, problems in sets.items() for problem in problems]
     units = [
-        (f"{label}/{name}/batch-{number}", label, name, number, group)
+        (f"{label}/batch-{number}", label, number, group)
         for label in models
-        for name, problems in sets.items()
-        for number, group in enumerate(batches(problems, cfg.problems_per_batch))
+        for number, group in enumerate(batches(held_out, cfg.problems_per_batch))
     ]
     with ResumableOutput(ATTEMPTS, inputs, CHECKPOINTS) as output:
         cached = set()
@@ -203,14 +204,12 @@ def evaluate_models(
         if todo:
             with Sandbox(params.sandbox) as sandbox:
                 generator, loaded = None, None
-                for key, label, name, number, group in progress(todo, len(units), "evaluate", initial=len(output)):
+                for key, label, number, group in progress(todo, len(units), "evaluate", initial=len(output)):
                     if loaded != label:
                         generator = None  # free the previous model first
                         generator = make_generator(spec.backend, models[label], **spec.arguments)
                         loaded = label
-                    attempts = self_debug_batch(
-                        generator, sandbox, group, cfg, model=label, benchmark=name, seed=cfg.seed + number
-                    )
+                    attempts = self_debug_batch(generator, sandbox, group, cfg, model=label, seed=cfg.seed + number)
                     output.add(key, [attempt.to_dict() for attempt in attempts])
         for label, digest in digests.items():
             if digest and label not in cached:

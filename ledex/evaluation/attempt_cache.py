@@ -3,7 +3,8 @@
 The cache lives outside `data/evaluate` (DVC deletes a stage's outputs before running it), so an
 unchanged model (the prompted base, week after week) is not evaluated again, and a champion whose
 registered checkpoint digest matches an entry has its per-problem results at hand for a paired
-comparison. An entry is one JSON file: the attempts of each unit (`<set>/batch-<i>`).
+comparison. An entry is one JSON file: the attempts of each unit (`batch-<i>`, problems of every
+set in order).
 
 Two evaluations share an entry only when everything that shapes their attempts is equal: the
 checkpoint's files, the problems, the sampling settings, the batch layout (each batch's seed
@@ -31,7 +32,7 @@ def evaluation_protocol(
     sampling = cfg.model_dump(
         include={"n", "temperature", "top_p", "max_new_tokens", "shots", "rounds", "timeout_s", "seed"}
     )
-    layout = {name: [p.id for p in problems] for name, problems in sets.items()}
+    layout = [(name, p.id) for name, problems in sets.items() for p in problems]  # batched in this order
     return fingerprint(sampling, cfg.problems_per_batch, layout, generation, sandbox_fingerprint)
 
 

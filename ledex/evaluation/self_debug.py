@@ -54,6 +54,7 @@ class Attempt(Record):
 
 @dataclass(frozen=True)
 class _Chain:
+    benchmark: str
     problem: Problem
     sample: int
     kind: str
@@ -64,14 +65,15 @@ class _Chain:
 def self_debug_batch(
     generator: Generator,
     sandbox: Sandbox,
-    problems: Sequence[Problem],
+    problems: Sequence[tuple[str, Problem]],
     cfg: EvaluateParams,
     *,
     model: str,
-    benchmark: str,
     seed: int,
 ) -> list[Attempt]:
-    """Every attempt on `problems`: the initial samples, then each round of both refinement chains."""
+    """Every attempt on `problems`, (evaluation set, problem) pairs that may mix sets and languages:
+    the initial samples, then each round of both refinement chains. Each phase is one generation
+    call and one sandbox batch over all of them, so the engine's batch stays full."""
     sampling = SamplingParams(
         n=cfg.n,
         temperature=cfg.temperature,
@@ -81,25 +83,25 @@ def self_debug_batch(
         stop=SOLUTION_STOP,
     )
     requests = [
-        GenerationRequest(messages=solve_messages(p, cfg.shots if p.language == "python" else 0)) for p in problems
+        GenerationRequest(messages=solve_messages(p, cfg.shots if p.language == "python" else 0)) for _, p in problems
     ]
     initial = [
-        (problem, sample, extract_code(text, problem.language))
-        for problem, texts in zip(problems, generator.generate(requests, sampling))
+        (benchmark, problem, sample, extract_code(text, problem.language))
+        for (benchmark, problem), texts in zip(problems, generator.generate(requests, sampling))
         for sample, text in enumerate(texts)
     ]
-    verdicts = _run(sandbox, [(problem, code) for problem, _, code in initial], cfg.timeout_s)
+    verdicts = _run(sandbox, [(problem, code) for _, problem, _, code in initial], cfg.timeout_s)
     attempts = [
         _attempt(model, benchmark, problem, sample, INIT, 0, "", code, verdict)
-        for (problem, sample, code), verdict in zip(initial, verdicts)
+        for (benchmark, problem, sample, code), verdict in zip(initial, verdicts)
     ]
     chains = [
-        _Chain(problem, sample, kind, code, attempt.feedback)
-        for (problem, sample, code), attempt in zip(initial, attempts)
+        _Chain(benchmark, problem, sample, kind, code, attempt.feedback)
+        for (benchmark, problem, sample, code), attempt in zip(initial, attempts)
         if not attempt.passed
         for kind in Kind
     ]
-    refined = _refinement_rounds(generator, sandbox, chains, sampling, cfg.rounds, cfg.timeout_s, model, benchmark)
+    refined = _refinement_rounds(generator, sandbox, chains, sampling, cfg.rounds, cfg.timeout_s, model)
     return attempts + refined
 
 
@@ -129,13 +131,13 @@ def debug_given_code(
         for sample in range(sampling.n)
     ]
     chains = [
-        _Chain(problem, start.sample, kind, code, start.feedback)
+        _Chain(benchmark, problem, start.sample, kind, code, start.feedback)
         for problem, code, start in starts
         if not start.passed
         for kind in kinds
     ]
     attempts = [start for *_, start in starts]
-    return attempts + _refinement_rounds(generator, sandbox, chains, sampling, rounds, timeout_s, model, benchmark)
+    return attempts + _refinement_rounds(generator, sandbox, chains, sampling, rounds, timeout_s, model)
 
 
 def _refinement_rounds(
@@ -146,7 +148,6 @@ def _refinement_rounds(
     rounds: int,
     timeout_s: float,
     model: str,
-    benchmark: str,
 ) -> list[Attempt]:
     """Up to `rounds` refinements of every chain, each answer sampled once (seed + round); a chain
     stops when its code passes."""
@@ -155,9 +156,7 @@ def _refinement_rounds(
         if not chains:
             break
         refinement_sampling = replace(sampling, n=1, seed=sampling.seed + round_number, stop=())  # may quote code
-        refined, chains = _refine_round(
-            generator, sandbox, chains, refinement_sampling, timeout_s, model, benchmark, round_number
-        )
+        refined, chains = _refine_round(generator, sandbox, chains, refinement_sampling, timeout_s, model, round_number)
         attempts += refined
     return attempts
 
@@ -169,7 +168,6 @@ def _refine_round(
     sampling: SamplingParams,
     timeout_s: float,
     model: str,
-    benchmark: str,
     round_number: int,
 ) -> tuple[list[Attempt], list[_Chain]]:
     """One refinement of every chain: the attempts, and the chains still wrong (an unparsed answer
@@ -191,7 +189,15 @@ def _refine_round(
         explanation = answer.explanation if chain.kind == Kind.EXPLAIN_REFINE else ""
         verdict = None if answer.code is None else next(verdicts)
         attempt = _attempt(
-            model, benchmark, chain.problem, chain.sample, chain.kind, round_number, explanation, answer.code, verdict
+            model,
+            chain.benchmark,
+            chain.problem,
+            chain.sample,
+            chain.kind,
+            round_number,
+            explanation,
+            answer.code,
+            verdict,
         )
         attempts.append(attempt)
         if verdict is None:

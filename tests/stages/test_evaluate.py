@@ -323,8 +323,13 @@ def test_multipl_e_sets_are_scored_per_language_with_a_tiny_model(tmp_path, monk
     metrics = json.loads((tmp_path / "metrics/evaluate.json").read_text())
     assert set(metrics["models"]["sft"]["languages"]) == {"java", "python"}
     assert "cross_language_gap" in metrics["models"]["sft"]
-    languages = [a["language"] for a in read_jsonl(tmp_path / "data/evaluate/attempts.jsonl") if a["kind"] == "init"]
-    assert sorted(languages) == ["java", "java", "python", "python"]
+    attempts = list(read_jsonl(tmp_path / "data/evaluate/attempts.jsonl"))
+    assert sorted(a["language"] for a in attempts if a["kind"] == "init") == ["java", "java", "python", "python"]
+    # both sets shared one batch; every attempt keeps its own set
+    assert {(a["benchmark"], a["language"]) for a in attempts} == {
+        ("humaneval", "python"),
+        ("multipl-e-mbpp-java", "java"),
+    }
     intervals = json.loads((tmp_path / "data/evaluate/intervals.json").read_text())["intervals"]["sft"]
     assert intervals["pass_at_1.lang.java.explain_refine"]["problems"] == 1
     assert intervals["cross_language_gap.explain_refine"]["problems"] == 2

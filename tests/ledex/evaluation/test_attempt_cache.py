@@ -24,8 +24,8 @@ def test_the_protocol_changes_with_what_shapes_the_attempts_only():
 def test_a_stored_entry_comes_back_under_the_new_label(tmp_path):
     cache = AttemptCache(tmp_path / "cache", protocol())
     assert cache.load("digest-a", "sft") is None
-    cache.store("digest-a", {"he/batch-0": [{"model": "ppo", "problem_id": "p1"}]})
-    assert cache.load("digest-a", "champion v1") == {"he/batch-0": [{"model": "champion v1", "problem_id": "p1"}]}
+    cache.store("digest-a", {"batch-0": [{"model": "ppo", "problem_id": "p1"}]})
+    assert cache.load("digest-a", "champion v1") == {"batch-0": [{"model": "champion v1", "problem_id": "p1"}]}
     assert AttemptCache(tmp_path / "cache", protocol(seed=3)).load("digest-a", "sft") is None
     assert [path.suffix for path in (tmp_path / "cache").iterdir()] == [".json"]  # no partial file left
 
