@@ -44,7 +44,8 @@ class OpenVINOGenerator:
 
     Prompts are encoded by the checkpoint's Hugging Face tokenizer (`encode_request`, as in the
     transformers backend) and texts decoded by it. Request i samples with seed `params.seed + i`,
-    so its texts do not depend on which other requests share the call.
+    so its texts do not depend on which other requests share the call. With `prefix_caching`, KV
+    blocks of a prompt prefix already computed (in this call or an earlier one) are reused.
     """
 
     def __init__(
@@ -55,12 +56,14 @@ class OpenVINOGenerator:
         kv_cache_precision: KVCachePrecision | str = KVCachePrecision.AUTO,
         cache_size_gb: int = 2,
         threads: int = 0,
+        prefix_caching: bool = True,
     ):
         checkpoint = resolve_model(model)
         self.tokenizer = AutoTokenizer.from_pretrained(checkpoint)
         self.end_token_ids = end_token_ids(GenerationConfig.from_pretrained(checkpoint), self.tokenizer.eos_token_id)
         scheduler = openvino_genai.SchedulerConfig()
         scheduler.cache_size = cache_size_gb  # GB of KV cache, allocated up front
+        scheduler.enable_prefix_caching = prefix_caching  # the system prompt, a problem's two refinement chains
         properties = {}
         if InferencePrecision(inference_precision) != InferencePrecision.AUTO:
             properties["INFERENCE_PRECISION_HINT"] = str(inference_precision)
