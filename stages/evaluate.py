@@ -260,9 +260,8 @@ def promote_best(
     version = find_version(models[best], name=cfg.registered_model, digest=digests[best]) or register(
         models[best], best, mlflow.active_run().info.run_id, name=cfg.registered_model
     )
-    evidence = None
+    evidence, base = None, _base(cfg, scores)
     if cfg.promotion_requires_ci:
-        base = _base(cfg, scores)
         reference = f"champion v{champion.version}" if champion else f"base {base}" if base else "a base model"
         evidence = Evidence(reference, deltas.get(reference, {}).get(_promotion_metric(benchmark)))
     decision = promote(
@@ -272,6 +271,7 @@ def promote_best(
         cfg.promotion_margin,
         name=cfg.registered_model,
         evidence=evidence,
+        base_score=_promotion_score(scores[base], benchmark) if base else None,
     )
     mlflow.set_tag("ledex.promotion", decision.reason)
     if decision.alias != CHAMPION:

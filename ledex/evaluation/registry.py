@@ -181,15 +181,24 @@ def promote(
     *,
     name: str = DEFAULT_REGISTERED_MODEL,
     evidence: Evidence | None = None,
+    base_score: float | None = None,
 ) -> Promotion:
     """Give `version` the alias champion when its `score` on `benchmark` beats the champion's by
     more than `margin` (and, given `evidence`, the confidence rule of `promotion_gate` agrees), else
-    challenger; the scores and the reason, naming the rule that decided, become tags of the version."""
+    challenger. With no champion yet, the first one must score at least `base_score` (the prompted
+    base's, when it was evaluated): a trained model worse than the base it came from is never served.
+    The scores and the reason, naming the rule that decided, become tags of the version."""
     client = MlflowClient()
     client.set_model_version_tag(name, version, BENCHMARK_TAG, benchmark)
     client.set_model_version_tag(name, version, SCORE_TAG, f"{score:.4f}")
     champion = _aliased(client, name, CHAMPION)
-    if champion is None:
+    if champion is None and base_score is not None and score < base_score:
+        alias = CHALLENGER
+        reason = (
+            f"base rule: v{version}'s pass@1 Expl.+Refine {score:.4f} on {benchmark} is below the prompted "
+            f"base's {base_score:.4f}; no champion yet, the base stays the policy"
+        )
+    elif champion is None:
         alias, reason = CHAMPION, f"v{version} is the first champion (pass@1 Expl.+Refine {score:.4f} on {benchmark})"
     elif str(champion.version) == version:
         alias, reason = CHAMPION, f"v{version} is the champion already (pass@1 Expl.+Refine {score:.4f} on {benchmark})"

@@ -105,6 +105,22 @@ def test_promotion_needs_a_margin_over_the_champion_on_the_same_benchmark(versio
     assert elsewhere.alias == CHALLENGER and "cannot be compared with champion v2" in elsewhere.reason
 
 
+def test_the_first_champion_must_not_be_worse_than_the_prompted_base(version_one):
+    name = "base-rule-test"
+    source = MlflowClient().get_model_version("ledex-debugger", version_one).source
+    v1, v2 = (str(mlflow.register_model(source, name).version) for _ in range(2))
+
+    worse = promote(v1, 0.5833, "humaneval#p", 0.0, name=name, base_score=0.65)
+    assert (worse.alias, worse.reason) == (
+        CHALLENGER,
+        "base rule: v1's pass@1 Expl.+Refine 0.5833 on humaneval#p is below the prompted base's 0.6500; "
+        "no champion yet, the base stays the policy",
+    )
+    assert current_champion(name) is None
+    level = promote(v2, 0.65, "humaneval#p", 0.0, name=name, base_score=0.65)
+    assert level.alias == CHAMPION and level.reason.startswith("v2 is the first champion")
+
+
 def test_a_version_records_the_policy_and_the_cycle_it_came_from(version_one, tiny_qwen2_checkpoint):
     client = MlflowClient()
     trained_from = {POLICY_TAG: "models:/ledex-debugger/1"}
