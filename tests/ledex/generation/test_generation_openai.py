@@ -42,15 +42,15 @@ class FakeOpenAIHandler(BaseHTTPRequestHandler):
             script.max_in_flight = max(script.max_in_flight, script.in_flight)
         try:
             time.sleep(script.delay_s + (1.0 if failure == "slow" else 0.0))
-            if failure in ("drop", "slow"):
-                self.close_connection = True  # no response: a dropped connection, or the client's own timeout
-            elif failure in ("503", "429"):
-                self.respond(int(failure), {"error": {"message": "try again"}})
-            else:
-                self.respond(200, {"choices": self.choices(body)})
         finally:
-            with script.lock:
+            with script.lock:  # before answering: the client may send its next request once it reads this answer
                 script.in_flight -= 1
+        if failure in ("drop", "slow"):
+            self.close_connection = True  # no response: a dropped connection, or the client's own timeout
+        elif failure in ("503", "429"):
+            self.respond(int(failure), {"error": {"message": "try again"}})
+        else:
+            self.respond(200, {"choices": self.choices(body)})
 
     def choices(self, body: dict) -> list[dict]:
         chat = self.path == "/v1/chat/completions"
