@@ -26,7 +26,7 @@ from pathlib import Path
 
 import mlflow
 
-from ledex.evaluation.attempt_cache import AttemptCache, checkpoint_digest, evaluation_protocol
+from ledex.evaluation.attempt_cache import AttemptCache, batch_layout, checkpoint_digest, evaluation_protocol
 from ledex.evaluation.decision_card import Decision, Outcome, headline_metrics, render_card
 from ledex.evaluation.kpi_trend import benchmark_kpis, cycle_metrics, plot_trend, record_cycle, stage_kpis
 from ledex.evaluation.per_problem import as_metrics, metric_name, paired_deltas, per_problem_scores, score_intervals
@@ -106,7 +106,7 @@ def run(params: Params) -> dict:
         digests,
         generation,
         params.sandbox.fingerprint(),
-        {name: [p.id for p in problems] for name, problems in sets.items()},
+        batch_layout(sets),  # ordered: a resumed run's batches hold the same problems
     )
     started = time.perf_counter()
     rows, cached = evaluate_models(params, models, digests, sets, cache, inputs)

@@ -32,8 +32,13 @@ def evaluation_protocol(
     sampling = cfg.model_dump(
         include={"n", "temperature", "top_p", "max_new_tokens", "shots", "rounds", "timeout_s", "seed"}
     )
-    layout = [(name, p.id) for name, problems in sets.items() for p in problems]  # batched in this order
-    return fingerprint(sampling, cfg.problems_per_batch, layout, generation, sandbox_fingerprint)
+    return fingerprint(sampling, cfg.problems_per_batch, batch_layout(sets), generation, sandbox_fingerprint)
+
+
+def batch_layout(sets: Mapping[str, Sequence[Problem]]) -> list[tuple[str, str]]:
+    """(set name, problem id) in the order evaluate batches them: set by set, so reordering the sets
+    changes which problems share a batch (and its seed)."""
+    return [(name, p.id) for name, problems in sets.items() for p in problems]
 
 
 def checkpoint_digest(checkpoint: str, backend: str) -> str | None:

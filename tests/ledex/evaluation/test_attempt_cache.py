@@ -1,6 +1,6 @@
 """The attempt cache: what keys an entry, and what a hit gives back."""
 
-from ledex.evaluation.attempt_cache import AttemptCache, checkpoint_digest, evaluation_protocol
+from ledex.evaluation.attempt_cache import AttemptCache, batch_layout, checkpoint_digest, evaluation_protocol
 from ledex.generation.models import CACHE_ENV_VAR
 from ledex.pipeline.checkpoint import directory_digest
 from ledex.pipeline.config import EvaluateParams
@@ -19,6 +19,17 @@ def test_the_protocol_changes_with_what_shapes_the_attempts_only():
     changed = [protocol(temperature=0.2), protocol(rounds=1), protocol(seed=1), protocol(problems_per_batch=1)]
     assert protocol() not in changed and len(set(changed)) == 4
     assert evaluation_protocol(EvaluateParams(n=2, ks=[1]), GENERATION, "sandbox-2", SETS) != protocol()
+
+
+def test_reordering_the_sets_changes_the_protocol():
+    """Batches take the sets' problems in order, so another order puts other problems in a batch."""
+    java = [Problem(id="j1", benchmark="java", language="java", prompt="", entry_point="f", test_program="")]
+    cfg = EvaluateParams(n=2, ks=[1])
+    first, second = ({"he": SETS["he"], "java": java}, {"java": java, "he": SETS["he"]})
+    assert batch_layout(first) == [("he", "p1"), ("java", "j1")]
+    assert evaluation_protocol(cfg, GENERATION, "sandbox-1", first) != evaluation_protocol(
+        cfg, GENERATION, "sandbox-1", second
+    )
 
 
 def test_a_stored_entry_comes_back_under_the_new_label(tmp_path):
