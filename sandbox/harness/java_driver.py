@@ -1,30 +1,39 @@
-"""Java: the test program's `main` moved to a test class of its own, with checks that cannot be disabled.
+"""Java: the test program's `main` moved to a test class of its own, in a JVM the program never runs in.
 
 A MultiPL-E test program closes the method under test, declares `main`, and closes the
-class; `main` becomes `LedexTests.main` in LedexTests.java, a subclass of the class it was
-in (so its unqualified calls still resolve), and everything else stays with the program.
-In `main`, each `assert` statement becomes a call to `LedexCheck.that`, which throws
-whatever the JVM's assertion status (the program can turn assertions off through its
-class loader), and a top-level `a.equals(b)` in it becomes `LedexCheck.equal(a, b)`, which
-compares only values of JDK and javatuples classes it trusts, so a container subclass with a
-lying `equals` fails. The launcher runs exactly `LedexTests.main` (never another class's
-`main`); it reads the nonce from a pipe before any class of the program is loaded, and
-writes the completion record after `main` returned.
+class; `main` becomes `LedexTests.main` in LedexTests.java, a subclass of the proxy of the
+class it was in (`java_calls.py`: its unqualified calls still resolve, and reach the program
+in a JVM of its own), and everything else stays with the program. In `main`, each `assert`
+statement becomes a call to `LedexCheck.that`, which throws whatever the JVM's assertion
+status, and a top-level `a.equals(b)` in it becomes `LedexCheck.equal(a, b)`, which compares
+only values of JDK and javatuples classes. The launcher runs exactly `LedexTests.main` (never
+another class's `main`); it reads the nonce from a pipe, and writes the completion record
+after `main` returned. Everything compiles in one javac run; `arrange` then puts the tests'
+classes and the program's in separate class-path directories.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from typing import NamedTuple
 
+from . import java_calls
 from .c_like_source import closing, function_body, masked, top_level
 
 TESTS_CLASS, CHECK_CLASS, LAUNCHER_CLASS = "LedexTests", "LedexCheck", "LedexLauncher"
+TESTS_DIR, PROGRAM_DIR = "tests", "program"  # class-path directories of the two JVMs
+_TESTS_SIDE = {TESTS_CLASS, CHECK_CLASS, LAUNCHER_CLASS, java_calls.PROXY_CLASS, java_calls.REMOTE_CLASS}
+_BOTH_SIDES = {java_calls.CODEC_CLASS}
 
 _MAIN = re.compile(r"\bpublic\s+static\s+void\s+main\s*\(\s*String\s*(?:\[\]\s*\w+|\w+\s*\[\])\s*\)\s*\{")
 _CLASS = re.compile(r"\b(?:class|interface|enum|record)\s+(\w+)")
 _IMPORT = re.compile(r"^[ \t]*import\s+(?:static\s+)?[\w.]+(?:\.\*)?\s*;[ \t]*$", re.MULTILINE)
 _ASSERT = re.compile(r"\bassert\b")
 _EQUALS = re.compile(r"\.\s*equals\s*\(")
+_ARGUMENT_SEPARATOR = re.compile(",")
+_OPERATOR = re.compile(r"&&|\|\||\?|[=!]=|\binstanceof\b")
 
 SUPPORT = {
     CHECK_CLASS: """\
@@ -88,7 +97,8 @@ final class LedexCheck {
 }
 """,
     LAUNCHER_CLASS: """\
-// Added by the sandbox: read the nonce, run LedexTests.main, and report when it returns.
+// Added by the sandbox: read the nonce and every class of the tests, let the program's JVM start, run
+// LedexTests.main, and report when it returns.
 public final class LedexLauncher {
     public static void main(String[] args) throws Throwable {
         StringBuilder nonce = new StringBuilder();
@@ -96,6 +106,16 @@ public final class LedexLauncher {
             for (int next = secret.read(); next >= 0; next = secret.read()) {
                 nonce.append((char) next);
             }
+        }
+        ClassLoader loader = LedexLauncher.class.getClassLoader();
+        for (String file : new java.io.File("tests").list()) {  // all of them, before the program starts
+            if (file.endsWith(".class")) {
+                Class.forName(file.substring(0, file.length() - ".class".length()), false, loader);
+            }
+        }
+        LedexRemote.connect();
+        try (java.io.FileOutputStream ready = new java.io.FileOutputStream("/proc/self/fd/7")) {
+            ready.write('r');
         }
         java.lang.reflect.Method main = Class.forName("LedexTests").getMethod("main", String[].class);
         try {
@@ -116,8 +136,20 @@ public final class LedexLauncher {
 }
 
 
-def split(program: str, test_program: str) -> tuple[str, str] | None:
-    """(program source, LedexTests source), or None when the test program declares no `main`."""
+SUPPORT.update({java_calls.CODEC_CLASS: java_calls.CODEC, java_calls.REMOTE_CLASS: java_calls.REMOTE})
+SUPPORT[java_calls.SERVE_CLASS] = java_calls.SERVE
+
+
+class Split(NamedTuple):
+    """A Java job with tests, as the files javac compiles."""
+
+    program_class: str  # the binary name of the class whose static methods the tests call
+    sources: dict[str, str]  # file name -> source: the program's, the tests', the proxy's
+
+
+def split(program: str, test_program: str, program_file: str) -> Split | None:
+    """The job's sources, the program's in `program_file`; None when the test program declares
+    no `main` inside a class."""
     span = function_body(masked(test_program), _MAIN)
     if span is None:
         return None
@@ -125,10 +157,34 @@ def split(program: str, test_program: str) -> tuple[str, str] | None:
     before, body, after = test_program[: main.start()], test_program[body_start:end], test_program[end + 1 :]
     program_source = f"{program}\n{before}\n{after}"
     enclosing = _enclosing_class(masked(f"{program}\n{before}"))
+    if not enclosing:
+        return None
     imports = "\n".join(dict.fromkeys(match.group().strip() for match in _IMPORT.finditer(masked(program))))
-    extends = f" extends {enclosing}" if enclosing else ""
-    tests = f"{imports}\npublic class {TESTS_CLASS}{extends} {{\n    public static void main(String[] args) {{"
-    return program_source, f"{tests}{checked(body)}}}\n}}\n"
+    tests = f"{imports}\npublic class {TESTS_CLASS} extends {java_calls.PROXY_CLASS} {{\n"
+    tests += f"    public static void main(String[] args) {{{checked(body)}}}\n}}\n"
+    sources = {
+        program_file: program_source,
+        f"{TESTS_CLASS}.java": tests,
+        f"{java_calls.PROXY_CLASS}.java": java_calls.proxy(program_source, enclosing, imports),
+        **{f"{name}.java": source for name, source in SUPPORT.items()},
+    }
+    return Split(enclosing.replace(".", "$"), sources)
+
+
+def arrange(workdir: str) -> None:
+    """Move the compiled classes into `TESTS_DIR` and `PROGRAM_DIR`: the tests' JVM loads the
+    tests' side only, so no class of the program ever runs there."""
+    tests, program = os.path.join(workdir, TESTS_DIR), os.path.join(workdir, PROGRAM_DIR)
+    os.mkdir(tests)
+    os.mkdir(program)
+    for name in os.listdir(workdir):
+        path = os.path.join(workdir, name)
+        if name in (TESTS_DIR, PROGRAM_DIR) or name.endswith(".java"):
+            continue
+        owner = name.removesuffix(".class").split("$")[0] if name.endswith(".class") else None
+        if owner in _BOTH_SIDES:
+            shutil.copy(path, tests)
+        shutil.move(path, tests if owner in _TESTS_SIDE else program)
 
 
 def checked(body: str) -> str:
@@ -150,7 +206,8 @@ def checked(body: str) -> str:
 
 
 def _compared(condition: str) -> str:
-    """`condition`, with a top-level `a.equals(b)` (the whole condition) as `LedexCheck.equal(a, b)`."""
+    """`condition`, with a top-level `a.equals(b)` (the whole condition) as `LedexCheck.equal(a, b)`;
+    any other condition (`Objects.equals(a, b)`, `a.equals(b) && ...`) unchanged."""
     code = masked(condition)
     while code.startswith("(") and closing(code, 0) == len(code) - 1:
         condition, code = condition[1:-1].strip(), masked(condition[1:-1].strip())
@@ -159,7 +216,13 @@ def _compared(condition: str) -> str:
         return f"({condition})"
     call = calls[-1]
     argument_end = closing(code, call.end() - 1)
-    if argument_end != len(code) - 1:
+    left_code = code[: call.start()]
+    if (
+        argument_end != len(code) - 1
+        or top_level(code, _ARGUMENT_SEPARATOR, call.end(), argument_end)  # Objects.equals(a, b)
+        or top_level(left_code, _OPERATOR)  # a.equals(b) && c.equals(d), !a.equals(b)
+        or left_code.lstrip().startswith("!")
+    ):
         return f"({condition})"
     left, right = condition[: call.start()], condition[call.end() : argument_end]
     return f"{CHECK_CLASS}.equal({left}, {right})"

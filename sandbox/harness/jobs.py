@@ -3,24 +3,27 @@
 Python programs run in processes forked from the zygote, called by a trusted driver that
 alone holds the report channel and the nonce (`python_harness.py`). Java, C++ and
 JavaScript programs are exec'd with a test driver of their own (`native.py`), which
-receives the nonce on a pipe at start-up, never in a file.
+receives the nonce on a pipe at start-up, never in a file. The Java and JavaScript drivers
+call a program process of their own (`_driver_and_program`), in a Landlock domain.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import resource
+import shutil
 import signal
 import time
 import traceback
 from collections.abc import Callable
 from typing import NoReturn
 
-from . import ipc_cleanup, native, python_harness, scoring, supervisor
+from . import ipc_cleanup, landlock, native, python_harness, scoring, supervisor
 from .program_process import PROGRAM_FILE
 from .protocol import test_names
 from .python_driver import Driver
-from .reports import parse_reports
+from .reports import REPORT_FD, parse_reports
 from .text import decode_output, truncate
 from .zygote import Zygote
 
@@ -28,6 +31,11 @@ WORKDIR = "/tmp/job"
 STDIN_FILE = "/tmp/stdin"
 SCRATCH_DIRS = ("/tmp", "/dev/shm")
 SECRET_FD = ZYGOTE_FD = 4  # the nonce (the native drivers read descriptor 4), or the zygote (Python)
+# A Java or JavaScript driver writes calls on descriptor 5 and reads replies on 6; its program
+# process reads the calls on 3 and writes the replies on 4, where the driver has the report
+# channel and the nonce.
+DRIVER_CALL_FDS, PROGRAM_CALL_FDS = (5, 6), (3, 4)
+DRIVER_READY_FD = 7  # the driver writes a byte once it has read its files; the program starts then
 
 
 def evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> dict:
@@ -69,6 +77,9 @@ def _evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> 
     missing = native.missing_toolchain(language, settings["toolchains"])
     if missing:
         return {"unavailable": f"{language} jobs need {missing}, which the sandbox does not have"}
+    if language in native.CALLED_PROGRAMS and not request["io_cases"] and landlock.abi_version() == 0:
+        needs = "Landlock (Linux 5.13 or later, with landlock in its LSM list) to keep the program from the driver"
+        return {"unavailable": f"a {language} job with tests needs {needs}"}
     return _native(request, settings, names, nonce)
 
 
@@ -110,7 +121,11 @@ def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict
         if outcome.exit_code != 0:
             message = "the compiler timed out" if outcome.timed_out else decode_output(outcome.stderr + outcome.stdout)
             return _compile_error(names, message)
+    if build.arrange is not None:
+        build.arrange(WORKDIR)
     run_program = _executing(build.run_argv(WORKDIR))
+    if build.called is not None:
+        run_program = _driver_and_program(build.run_argv(WORKDIR), build.called)
     if io:
         return _io_cases(run_program, request, settings, build.run_memory_mb, {})
     limits = _limits(settings, request["timeout_s"], build.run_memory_mb)
@@ -180,6 +195,42 @@ def _executing(argv: list[str]) -> Callable[[], NoReturn]:
         os.execv(argv[0], argv)
 
     return body
+
+
+def _driver_and_program(driver_argv: list[str], called: native.CalledProgram) -> Callable[[], NoReturn]:
+    """A body for `supervisor.run` that forks the program's process and replaces itself with the
+    driver. The program's process has neither the report channel nor the nonce, and runs in a
+    Landlock domain of its own; it starts only once the driver has read every file it needs
+    (it says so on descriptor `DRIVER_READY_FD`), and those files are then removed, so the
+    program can neither rewrite nor read the tests."""
+
+    def body() -> NoReturn:
+        calls, replies, ready = os.pipe(), os.pipe(), os.pipe()  # (read, write) each
+        if os.fork() == 0:
+            _place(dict(zip(PROGRAM_CALL_FDS, (calls[0], replies[1]), strict=True)) | {DRIVER_READY_FD: ready[0]})
+            if not os.read(DRIVER_READY_FD, 1):
+                os._exit(0)  # the driver ended before it was ready
+            os.close(DRIVER_READY_FD)
+            for path in called.driver_files:
+                (shutil.rmtree if os.path.isdir(path) else os.unlink)(path)
+            landlock.confine()  # the driver's memory, descriptors and signals are out of reach
+            _executing(called.argv)()
+        driver_ends = dict(zip(DRIVER_CALL_FDS, (calls[1], replies[0]), strict=True))
+        _place({REPORT_FD: REPORT_FD, SECRET_FD: SECRET_FD, **driver_ends, DRIVER_READY_FD: ready[1]})
+        _executing(driver_argv)()
+
+    return body
+
+
+def _place(targets: dict[int, int]) -> None:
+    """Make each target descriptor a copy of its source, and close every other above stderr."""
+    moved = {target: os.dup(source) for target, source in targets.items()}  # no source is overwritten
+    for target, source in moved.items():
+        os.dup2(source, target)
+    bounds = [2, *sorted(targets), resource.getrlimit(resource.RLIMIT_NOFILE)[0]]
+    for below, above in zip(bounds, bounds[1:]):
+        if above > below + 1:  # os.closerange(n, n) would close every descriptor (close_range(n, n - 1))
+            os.closerange(below + 1, above)
 
 
 def _wipe_scratch() -> None:

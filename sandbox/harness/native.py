@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-from . import cpp_driver, java_driver, js_driver
+from . import cpp_driver, java_calls, java_driver, js_driver
 
 # The JVM and V8 reserve far more address space than they use; their heaps are capped by
 # flags, and the address-space limit only keeps native allocations in check.
@@ -35,12 +35,25 @@ class NoTestDriver(ValueError):
     """The test program does not have the shape the language's driver needs (a `main`)."""
 
 
+# Languages whose test driver calls the program in a process of its own (see jobs.py).
+CALLED_PROGRAMS = ("java",)
+
+
 class Build(NamedTuple):
     files: dict[str, str]  # name -> content, written to the working directory
     compile_argv: list[str] | None  # None: nothing to check before running
     compile_memory_mb: int | None  # address space of the compiler
     run_argv: Callable[[str], list[str]]  # given the working directory, after compiling
     run_memory_mb: int | None
+    called: CalledProgram | None = None  # when run_argv is a driver that calls the program's process
+    arrange: Callable[[str], None] | None = None  # after compiling: keep the driver's and program's files apart
+
+
+class CalledProgram(NamedTuple):
+    """The program's side of a driver that calls the program in a process of its own."""
+
+    argv: list[str]
+    driver_files: tuple[str, ...]  # what only the driver reads (relative to the working directory)
 
 
 def build(job: dict, toolchains: dict, compile_memory_mb: int) -> Build:
@@ -74,26 +87,37 @@ def _cpp(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
 
 
 def _java(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
-    classpath = ":".join([*toolchains["java_classpath"], "."])
     public_type = _JAVA_PUBLIC_TYPE.search(program)
     main_file = f"{public_type.group(1) if public_type else 'Main'}.java"
+    compile_classpath = ":".join([*toolchains["java_classpath"], "."])
+
+    def java(directory: str, *arguments: str) -> list[str]:
+        classpath = ":".join([*toolchains["java_classpath"], directory])
+        return [toolchains["java"], "-ea", f"-Xmx{memory_mb}m", *_JVM_FLAGS, "-cp", classpath, *arguments]
+
+    called = arrange = None
     if tests is None:
-        files, main_class = {main_file: program}, java_driver.main_class(program)
+        files, run_argv = {main_file: program}, java(".", java_driver.main_class(program))
     else:
-        sources = java_driver.split(program, tests)
-        if sources is None:
-            raise NoTestDriver("the Java test program declares no `public static void main(String[] args)`")
-        program_source, tests_source = sources
-        files = {main_file: program_source, f"{java_driver.TESTS_CLASS}.java": tests_source}
-        files.update({f"{name}.java": source for name, source in java_driver.SUPPORT.items()})
-        main_class = java_driver.LAUNCHER_CLASS
+        split = java_driver.split(program, tests, main_file)
+        if split is None:
+            raise NoTestDriver("the Java test program declares no `public static void main(String[] args)` in a class")
+        files, arrange = split.sources, java_driver.arrange
+        run_argv = java(java_driver.TESTS_DIR, java_driver.LAUNCHER_CLASS)
+        served = java(java_driver.PROGRAM_DIR, java_calls.SERVE_CLASS, split.program_class)
+        called = CalledProgram(served, (java_driver.TESTS_DIR, *split.sources))
     compile_argv = [
         toolchains["javac"], f"-J-Xmx{compile_memory_mb}m", *(f"-J{flag}" for flag in _JVM_FLAGS),
-        "-encoding", "UTF-8", "-cp", classpath, "-d", ".", *files,
+        "-encoding", "UTF-8", "-cp", compile_classpath, "-d", ".", *files,
     ]  # fmt: skip
-    run_argv = [toolchains["java"], "-ea", f"-Xmx{memory_mb}m", *_JVM_FLAGS, "-cp", classpath, main_class]
     return Build(
-        files, compile_argv, compile_memory_mb + JVM_RESERVED_MB, lambda workdir: run_argv, memory_mb + JVM_RESERVED_MB
+        files,
+        compile_argv,
+        compile_memory_mb + JVM_RESERVED_MB,
+        lambda workdir: run_argv,
+        memory_mb + JVM_RESERVED_MB,
+        called,
+        arrange,
     )
 
 
