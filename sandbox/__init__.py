@@ -28,11 +28,20 @@ trusted code the program cannot reach:
   only holder of the nonce and the report channel; the program's functions run in the child
   and answer each call with its result as bytes (arithmetic types, strings, vectors, pairs,
   tuples, optionals, maps, sets, and `std::any` holding a scalar or a string).
-- Java: the test's `main` runs in a class of its own, launched by name; its asserts become
-  checks that cannot be disabled, and its `equals` comparisons accept only JDK and
-  javatuples values.
-- JavaScript: the program runs in a `node:vm` context of its own, without `require` or
-  `process`; the tests run in the driver's realm and get plain data back from it.
+- Java: the test's `main` runs in a class of its own, launched by name, in a JVM that never
+  loads a class of the program: the program's static methods are proxies that call the
+  program in a JVM of its own and get the result back as data (boxed primitives, strings,
+  big numbers, lists, maps, sets, optionals, javatuples, arrays of primitives or strings),
+  rebuilt from JDK and javatuples classes. Its asserts become checks that cannot be disabled.
+- JavaScript: the tests run in a node process of their own, with their own `require` and
+  `assert`; the program runs as a script in another node process, and its functions are
+  proxies that send the arguments and get the result back as plain data.
+- Java and JavaScript drivers cannot make themselves non-dumpable, so their program process
+  runs in a Landlock domain of its own (`harness/landlock.py`): it cannot read or trace the
+  driver's memory or descriptors, nor (Landlock ABI 6, Linux 6.12) signal it. It starts
+  only once the driver has read every file it needs, and those files are removed first:
+  the program can neither rewrite the tests nor read them. Without Landlock in the kernel,
+  Java and JavaScript jobs with tests are refused (`SandboxUnavailable`).
 
 After each job the fork server kills every process but the zygote and the driver, removes
 the job's files and SysV IPC objects, and retires the worker if the zygote is gone.
@@ -52,28 +61,26 @@ grows with every new trick):
   contains. Python programs never share a process with the tests, the report channel or the
   nonce, so exiting, killing, forging report lines, frames, `gc`, `sys.settrace`, shadowed
   builtins or helpers, lying dunder methods, timers and patched modules change nothing but
-  the program's own process. The same holds for C++: the program's code never runs in the
-  driver's process, so reading the nonce from memory, writing the record, lying
-  `operator==`, macros, its own `main` or `exit` change nothing but the program's process;
-  a program that exits, crashes or is killed during a call, or kills or stops the driver,
-  ends the job without a record. Java programs cannot redefine the driver's `main`, assert
-  machinery or comparisons; exiting early by any path skips the record.
+  the program's own process. The same holds for C++, Java and JavaScript: the program's code
+  never runs in the driver's process, so reading the nonce from memory, writing the record,
+  lying `operator==` or `equals`, macros, its own `main`, `exit`, disabled assertions,
+  patched `assert`, `test` or `require` change nothing but the program's process; a program
+  that exits, crashes or is killed during a call, or kills or stops the driver, ends the
+  job without a record.
 - Between jobs: programs come from a process that never held another job's data, and
   cannot read the memory of the fork server, zygote or driver (none is dumpable); SysV
   objects are removed and sysctls are read-only. A failure while cleaning up retires the
   worker instead of killing it.
 
 Limits, honestly:
-- Java and JavaScript programs share their process with the test driver: code of the
-  program can read and write that whole process's memory (`Unsafe` or /proc/self/mem in
-  Java), so a program written to find the nonce in memory and write the completion record
-  itself can still forge a pass (`tests/sandbox/attacks/open/` holds one that does); so
-  could a JavaScript program that escapes `node:vm` (not a security boundary; the known
-  escapes through the context's prototype chain and stack frames are closed, and the
-  context's prototypes are not the tests'). Moving the program to a JVM or node process of
-  its own would not close this alone: neither can make itself non-dumpable, so a program of
-  the same uid could read the driver's memory through /proc/PID/mem. Python and C++ are
-  not affected.
+- C++ tests and programs are one binary: the program's process is a fork of the driver, so
+  it can read the test's constants (its expected values) from its own memory, and a
+  program written to answer from them passes without computing anything. Python, Java
+  and JavaScript programs cannot see their tests.
+- Java values cross only as the data above: a method the tests call that takes or returns a
+  class the program defines fails, as do tests that use the program's fields or instance
+  methods; JavaScript values cross as plain data only (no Map, Set or class instances).
+  Arguments the program mutates are not written back to the tests, in any language.
 - C++ values cross between the tests and the program only for the types above: a function
   the tests call whose parameters or result are of another type (a class or union the
   prompt defines, MultiPL-E's `Union_*`) makes the driver fail to compile, as does one that

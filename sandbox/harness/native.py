@@ -36,7 +36,7 @@ class NoTestDriver(ValueError):
 
 
 # Languages whose test driver calls the program in a process of its own (see jobs.py).
-CALLED_PROGRAMS = ("java",)
+CALLED_PROGRAMS = ("java", "js")
 
 
 class Build(NamedTuple):
@@ -124,15 +124,23 @@ def _java(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
 def _javascript(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
     node = toolchains["node"]
     heap = f"--max-old-space-size={memory_mb}"
+    called = None
     if tests is None:
         files, checked, run_argv = {"main.js": program}, "main.js", [node, heap, "main.js"]
     else:
-        files = {js_driver.PROGRAM_FILE: program, js_driver.TESTS_FILE: tests, js_driver.DRIVER_FILE: js_driver.DRIVER}
+        files = {
+            js_driver.PROGRAM_FILE: program,
+            js_driver.TESTS_FILE: tests,
+            js_driver.DRIVER_FILE: js_driver.DRIVER,
+            js_driver.HOST_FILE: js_driver.HOST,
+        }
         checked, run_argv = js_driver.PROGRAM_FILE, [node, heap, js_driver.DRIVER_FILE]
+        called = CalledProgram([node, heap, js_driver.HOST_FILE], (js_driver.TESTS_FILE, js_driver.DRIVER_FILE))
     return Build(
         files,
         [node, "--check", checked],
         compile_memory_mb + V8_RESERVED_MB,
         lambda workdir: run_argv,
         memory_mb + V8_RESERVED_MB,
+        called,
     )
