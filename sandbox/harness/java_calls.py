@@ -1,8 +1,9 @@
 """Java: the tests call the program's static methods in a JVM of their own, and get values back as data.
 
-The tests' JVM never loads a class of the program. `proxy` turns the static methods of the
-class the tests ran in into `PROXY_CLASS`, whose methods send their arguments to the program's
-JVM (`SERVE_CLASS`, over the descriptors jobs.py gives each side) and return what comes back.
+The tests' JVM never loads a class of the program. `proxy` turns each top-level class of the
+program into a nested class of `PROXY_CLASS` of the same name, whose static methods send their
+arguments to the program's JVM (`SERVE_CLASS`, over the descriptors jobs.py gives each side)
+and return what comes back; `to_proxies` points the tests' references to those classes.
 Values cross as data (`CODEC_CLASS`): null, boxed primitives, strings, big numbers, lists,
 maps, sets, optionals, javatuples and arrays of primitives or strings; the tests' side builds
 them from JDK and javatuples classes only, so nothing the program defines runs there. A
@@ -19,6 +20,7 @@ from .c_like_source import closing, masked
 PROXY_CLASS, REMOTE_CLASS, CODEC_CLASS, SERVE_CLASS = "LedexProgram", "LedexRemote", "LedexCodec", "LedexServe"
 
 _MEMBER_END = re.compile(r"[;{}]")
+_DECLARATION = re.compile(r"(?:class|interface|enum|record)\s+([\w$]+)")
 _TYPE_KEYWORD = r"(?:class|interface|enum|record)"
 _METHOD = re.compile(
     r"^(?P<modifiers>(?:@\w+(?:\([^)]*\))?\s+|(?:public|private|protected|static|final|synchronized|strictfp)\s+)*)"
@@ -29,15 +31,42 @@ _METHOD = re.compile(
 _PARAMETER = re.compile(r"^(?:(?:final|@\w+)\s+)*(?P<type>.+?)\s*(?P<varargs>\.\.\.)?\s*\b[\w$]+$", re.DOTALL)
 
 
-def proxy(program_source: str, class_name: str, imports: str) -> str:
-    """The source of `PROXY_CLASS`: every static method `class_name` declares in
-    `program_source`, each sending its call to the program's JVM."""
-    methods = [_proxy_method(header) for header in _static_method_headers(program_source, class_name)]
-    body = "\n".join(method for method in methods if method)
-    return (
-        f"{imports}\n// Added by the sandbox: the program's static methods, each a call into the program's own JVM.\n"
-        f'@SuppressWarnings("unchecked")\nclass {PROXY_CLASS} {{\n{body}\n}}\n'
-    )
+def top_level_classes(source: str) -> list[str]:
+    """The names of the classes, interfaces, enums and records `source` declares at top level."""
+    code, depth, names = masked(source), 0, []
+    for index, char in enumerate(code):
+        if char in "{}":
+            depth += 1 if char == "{" else -1
+        elif depth == 0 and (index == 0 or not (code[index - 1].isalnum() or code[index - 1] in "_$")):
+            declaration = _DECLARATION.match(code, index)
+            names += [declaration.group(1)] if declaration else []
+    return names
+
+
+def proxy(program_source: str, imports: str) -> str:
+    """The source of `PROXY_CLASS`: for each top-level class of the program, a nested class of
+    the same name whose static methods send their calls to the program's JVM."""
+    classes = []
+    for name in top_level_classes(program_source):
+        methods = [_proxy_method(name, header) for header in _static_method_headers(program_source, name)]
+        body = "\n".join(method for method in methods if method)
+        classes.append(f"    static class {name} {{\n{body}\n    }}")
+    comment = "// Added by the sandbox: the program's static methods, each a call into the program's own JVM."
+    nested = "\n".join(classes)
+    return f'{imports}\n{comment}\n@SuppressWarnings("unchecked")\nclass {PROXY_CLASS} {{\n{nested}\n}}\n'
+
+
+def to_proxies(test_source: str, program_classes: list[str]) -> str:
+    """`test_source` with each reference to a class of the program (a whole name, not after a
+    dot, outside literals and comments) made a reference to its proxy."""
+    if not program_classes:
+        return test_source
+    reference = re.compile(rf"(?<![\w$.])(?:{'|'.join(map(re.escape, program_classes))})(?![\w$])")
+    pieces, position = [], 0
+    for match in reference.finditer(masked(test_source)):
+        pieces += [test_source[position : match.start()], f"{PROXY_CLASS}.{match.group()}"]
+        position = match.end()
+    return "".join([*pieces, test_source[position:]])
 
 
 def _static_method_headers(source: str, class_name: str) -> list[str]:
@@ -70,7 +99,7 @@ def _static_method_headers(source: str, class_name: str) -> list[str]:
     return headers
 
 
-def _proxy_method(header: str) -> str | None:
+def _proxy_method(class_name: str, header: str) -> str | None:
     method = _METHOD.match(header)
     parameters = _parameters(method.group("parameters"))
     if parameters is None:
@@ -81,10 +110,10 @@ def _proxy_method(header: str) -> str | None:
     erased = ", ".join(f'"{_erased(kind)}{"[]" if varargs else ""}"' for kind, varargs in parameters)
     arguments = ", ".join(f"a{index}" for index in range(len(parameters)))
     result, name = method.group("result").strip(), method.group("name")
-    call = f'{REMOTE_CLASS}.call("{name}", new String[] {{{erased}}}, new Object[] {{{arguments}}})'
+    call = f'{REMOTE_CLASS}.call("{class_name}", "{name}", new String[] {{{erased}}}, new Object[] {{{arguments}}})'
     statement = f"{call};" if result == "void" else f"return ({result}) {call};"
     type_parameters = (method.group("type_parameters") or "").strip()
-    return f"    static {type_parameters} {result} {name}({declared}) {{\n        {statement}\n    }}"
+    return f"        static {type_parameters} {result} {name}({declared}) {{\n            {statement}\n        }}"
 
 
 def _parameters(text: str) -> list[tuple[str, bool]] | None:
@@ -342,9 +371,10 @@ final class LedexRemote {
                 new java.io.FileInputStream("/proc/self/fd/6")));
     }
 
-    static Object call(String name, String[] types, Object[] arguments) {
+    static Object call(String owner, String name, String[] types, Object[] arguments) {
         String failure;
         try {
+            calls.writeUTF(owner);
             calls.writeUTF(name);
             calls.writeInt(types.length);
             for (String type : types) {
@@ -377,14 +407,15 @@ public final class LedexServe {
                 new java.io.FileInputStream("/proc/self/fd/3")));
         java.io.DataOutputStream replies = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
                 new java.io.FileOutputStream("/proc/self/fd/4")));
-        Class<?> program = Class.forName(args[0]);
+        java.util.Map<String, Class<?>> classes = new java.util.HashMap<>();
         while (true) {
-            String name;
+            String owner;
             try {
-                name = calls.readUTF();
+                owner = calls.readUTF();
             } catch (java.io.EOFException end) {
                 return;
             }
+            String name = calls.readUTF();
             String[] types = new String[calls.readInt()];
             for (int index = 0; index < types.length; index++) {
                 types[index] = calls.readUTF();
@@ -396,7 +427,7 @@ public final class LedexServe {
             java.io.ByteArrayOutputStream reply = new java.io.ByteArrayOutputStream();
             java.io.DataOutputStream out = new java.io.DataOutputStream(reply);
             try {
-                java.lang.reflect.Method method = find(program, name, types);
+                java.lang.reflect.Method method = find(classes.computeIfAbsent(owner, LedexServe::load), name, types);
                 method.setAccessible(true);
                 Object value = method.invoke(null, arguments);
                 out.writeByte(0);
@@ -414,6 +445,14 @@ public final class LedexServe {
             }
             replies.write(reply.toByteArray());
             replies.flush();
+        }
+    }
+
+    private static Class<?> load(String name) {
+        try {
+            return Class.forName(name);
+        } catch (ClassNotFoundException missing) {
+            throw new IllegalStateException("the program has no class " + name);
         }
     }
 

@@ -29,6 +29,7 @@ _BOTH_SIDES = {java_calls.CODEC_CLASS}
 
 _MAIN = re.compile(r"\bpublic\s+static\s+void\s+main\s*\(\s*String\s*(?:\[\]\s*\w+|\w+\s*\[\])\s*\)\s*\{")
 _CLASS = re.compile(r"\b(?:class|interface|enum|record)\s+(\w+)")
+_PUBLIC_TOP_LEVEL = re.compile(r"^public\s+((?:(?:final|abstract)\s+)*(?:class|interface|enum|record)\b)", re.MULTILINE)
 _IMPORT = re.compile(r"^[ \t]*import\s+(?:static\s+)?[\w.]+(?:\.\*)?\s*;[ \t]*$", re.MULTILINE)
 _ASSERT = re.compile(r"\bassert\b")
 _EQUALS = re.compile(r"\.\s*equals\s*\(")
@@ -54,6 +55,10 @@ final class LedexCheck {
         if (!holds) {
             throw new AssertionError(source);
         }
+    }
+
+    static boolean holds(boolean condition) {
+        return condition;
     }
 
     static boolean equal(Object left, Object right) {
@@ -143,37 +148,53 @@ SUPPORT[java_calls.SERVE_CLASS] = java_calls.SERVE
 class Split(NamedTuple):
     """A Java job with tests, as the files javac compiles."""
 
-    program_class: str  # the binary name of the class whose static methods the tests call
-    sources: dict[str, str]  # file name -> source: the program's, the tests', the proxy's
+    sources: dict[str, str]  # file name -> source: the program's, the tests', the proxies'
+    tests_classes: frozenset[str]  # top-level classes compiled for the tests' JVM
 
 
 def split(program: str, test_program: str, program_file: str) -> Split | None:
     """The job's sources, the program's in `program_file`; None when the test program declares
-    no `main` inside a class."""
+    no `main` inside a class.
+
+    Two shapes: a MultiPL-E test program closes the method and class the program left open,
+    and its `main` becomes `LedexTests.main`, in a subclass of the proxy of that class; a test
+    program with a class of its own (a task's `class Tests { ... }`) runs whole on the tests'
+    side, started by `LedexTests.main`. Either way, its references to the program's classes
+    go to their proxies."""
     span = function_body(masked(test_program), _MAIN)
     if span is None:
         return None
     main, body_start, end = span
-    before, body, after = test_program[: main.start()], test_program[body_start:end], test_program[end + 1 :]
-    program_source = f"{program}\n{before}\n{after}"
-    enclosing = _enclosing_class(masked(f"{program}\n{before}"))
-    if not enclosing:
-        return None
     imports = "\n".join(dict.fromkeys(match.group().strip() for match in _IMPORT.finditer(masked(program))))
-    tests = f"{imports}\npublic class {TESTS_CLASS} extends {java_calls.PROXY_CLASS} {{\n"
-    tests += f"    public static void main(String[] args) {{{checked(body)}}}\n}}\n"
-    sources = {
-        program_file: program_source,
-        f"{TESTS_CLASS}.java": tests,
-        f"{java_calls.PROXY_CLASS}.java": java_calls.proxy(program_source, enclosing, imports),
+    proxy, main_header = java_calls.PROXY_CLASS, "public static void main(String[] args)"
+    if _enclosing_class(masked(program)):
+        before, body, after = test_program[: main.start()], test_program[body_start:end], test_program[end + 1 :]
+        program_source = f"{program}\n{before}\n{after}"
+        enclosing = _enclosing_class(masked(f"{program}\n{before}")).split(".")[0]
+        program_classes, own_classes = java_calls.top_level_classes(program_source), []
+        tests_body = java_calls.to_proxies(checked(body), program_classes)
+        tests = f"public class {TESTS_CLASS} extends {proxy}.{enclosing} {{\n    {main_header} {{{tests_body}}}\n}}\n"
+        sources = {program_file: program_source}
+    else:
+        enclosing = _enclosing_class(masked(test_program[: main.start()]))
+        if not enclosing:
+            return None
+        program_classes, own_classes = java_calls.top_level_classes(program), java_calls.top_level_classes(test_program)
+        own_source = _PUBLIC_TOP_LEVEL.sub(r"\1", java_calls.to_proxies(checked(test_program), program_classes))
+        tests = f"public class {TESTS_CLASS} {{\n    {main_header} {{ {enclosing}.main(args); }}\n}}\n"
+        sources = {program_file: program, "LedexTestProgram.java": f"{imports}\n{own_source}"}
+    sources.update({
+        f"{TESTS_CLASS}.java": f"{imports}\n{tests}",
+        f"{proxy}.java": java_calls.proxy(sources[program_file], imports),
         **{f"{name}.java": source for name, source in SUPPORT.items()},
-    }
-    return Split(enclosing.replace(".", "$"), sources)
+    })  # fmt: skip
+    return Split(sources, frozenset(own_classes))
 
 
-def arrange(workdir: str) -> None:
+def arrange(workdir: str, tests_classes: frozenset[str]) -> None:
     """Move the compiled classes into `TESTS_DIR` and `PROGRAM_DIR`: the tests' JVM loads the
-    tests' side only, so no class of the program ever runs there."""
+    tests' side only (the sandbox's and `tests_classes`), so no class of the program ever runs
+    there."""
     tests, program = os.path.join(workdir, TESTS_DIR), os.path.join(workdir, PROGRAM_DIR)
     os.mkdir(tests)
     os.mkdir(program)
@@ -184,11 +205,13 @@ def arrange(workdir: str) -> None:
         owner = name.removesuffix(".class").split("$")[0] if name.endswith(".class") else None
         if owner in _BOTH_SIDES:
             shutil.copy(path, tests)
-        shutil.move(path, tests if owner in _TESTS_SIDE else program)
+        shutil.move(path, tests if owner in _TESTS_SIDE or owner in tests_classes else program)
 
 
 def checked(body: str) -> str:
-    """`body` with each `assert` statement turned into a `LedexCheck.that` call."""
+    """`body` with each `assert` statement turned into a `LedexCheck.that` call, or, for
+    `assert condition : detail;`, a block that throws an AssertionError with the detail
+    (evaluated only when the condition fails, as Java does)."""
     code, pieces, position = masked(body), [], 0
     for match in _ASSERT.finditer(code):
         if match.start() < position:
@@ -196,13 +219,35 @@ def checked(body: str) -> str:
         statement_end = _statement_end(code, match.end())
         if statement_end < 0:
             break
-        condition = body[match.end() : statement_end].strip()
-        pieces += [
-            body[position : match.start()],
-            f"{CHECK_CLASS}.that({_compared(condition)}, {_literal(condition)});",
-        ]
+        statement = body[match.end() : statement_end]
+        colon = _detail_colon(masked(statement))
+        condition = statement[:colon].strip() if colon >= 0 else statement.strip()
+        check = f"{CHECK_CLASS}.that({_compared(condition)}, {_literal(condition)});"
+        if colon >= 0:
+            detail = statement[colon + 1 :].strip()
+            failure = f"throw new AssertionError({_literal(condition + ': ')} + ({detail}));"
+            check = f"{{ if (!{CHECK_CLASS}.holds({_compared(condition)})) {{ {failure} }} }}"
+        pieces += [body[position : match.start()], check]
         position = statement_end + 1
     return "".join([*pieces, body[position:]])
+
+
+def _detail_colon(code: str) -> int:
+    """The index of the colon before an assert statement's detail message (in masked code),
+    skipping `?:` and `::`; -1 if there is none."""
+    depth, open_conditionals = 0, 0
+    for index, char in enumerate(code):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and char == "?":
+            open_conditionals += 1
+        elif depth == 0 and char == ":" and ":" not in (code[index - 1 : index], code[index + 1 : index + 2]):
+            if open_conditionals == 0:
+                return index
+            open_conditionals -= 1
+    return -1
 
 
 def _compared(condition: str) -> str:

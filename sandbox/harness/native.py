@@ -9,6 +9,7 @@ programs run on their own; their output is what is scored.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -102,9 +103,9 @@ def _java(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
         split = java_driver.split(program, tests, main_file)
         if split is None:
             raise NoTestDriver("the Java test program declares no `public static void main(String[] args)` in a class")
-        files, arrange = split.sources, java_driver.arrange
+        files, arrange = split.sources, functools.partial(java_driver.arrange, tests_classes=split.tests_classes)
         run_argv = java(java_driver.TESTS_DIR, java_driver.LAUNCHER_CLASS)
-        served = java(java_driver.PROGRAM_DIR, java_calls.SERVE_CLASS, split.program_class)
+        served = java(java_driver.PROGRAM_DIR, java_calls.SERVE_CLASS)
         called = CalledProgram(served, (java_driver.TESTS_DIR, *split.sources))
     compile_argv = [
         toolchains["javac"], f"-J-Xmx{compile_memory_mb}m", *(f"-J{flag}" for flag in _JVM_FLAGS),

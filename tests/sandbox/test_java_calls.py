@@ -186,7 +186,7 @@ def test_the_tests_files_are_gone_before_the_program_starts(sandbox, name):
     assert verdict.passed, verdict.message
 
 
-def test_the_proxy_declares_each_static_method_with_its_signature():
+def test_the_proxy_declares_each_static_method_of_each_class_with_its_signature():
     source = HEADER + dedent("""\
         @Deprecated
         public static <T extends Comparable<T>> ArrayList<T> sorted(final HashMap<String, List<T>> groups,
@@ -198,10 +198,38 @@ def test_the_proxy_declares_each_static_method_with_its_signature():
         static class Inner { static long hidden(long a) { return a; } }
         static int[] counts(int[] values, String[][] table) { return values; }
     }
+    interface Helper { static String name() { return "x"; } }
     """)
-    proxy = java_calls.proxy(source, "Problem", "import java.util.*;")
+    proxy = java_calls.proxy(source, "import java.util.*;")
+    assert "static class Problem {" in proxy and "static class Helper {" in proxy
     assert "static <T extends Comparable<T>> ArrayList<T> sorted(HashMap<String, List<T>> a0, long... a1)" in proxy
-    assert 'new String[] {"HashMap", "long[]"}' in proxy
-    assert "static  void log(String a0) {\n        LedexRemote.call(" in proxy
+    assert 'LedexRemote.call("Problem", "sorted", new String[] {"HashMap", "long[]"}' in proxy
+    assert "static  void log(String a0) {\n            LedexRemote.call(" in proxy
     assert "static  int[] counts(int[] a0, String[][] a1)" in proxy
+    assert 'LedexRemote.call("Helper", "name"' in proxy
     assert "instance" not in proxy and "hidden" not in proxy and "fake" not in proxy
+
+
+def test_references_to_the_programs_classes_go_to_their_proxies():
+    tests = 'assert GCD.gcd(4, 6) == 2; // GCD.gcd\nString s = "GCD."; x.GCD.y(); GCDs.z(); class T extends GCD {}'
+    assert java_calls.to_proxies(tests, ["GCD"]) == (
+        'assert LedexProgram.GCD.gcd(4, 6) == 2; // GCD.gcd\nString s = "GCD."; x.GCD.y(); GCDs.z(); '
+        "class T extends LedexProgram.GCD {}"
+    )
+
+
+@pytest.mark.parametrize("name", JAVA)
+def test_a_test_class_of_its_own_runs_whole_on_the_tests_side(sandbox, name):
+    program = "public class GCD { public static int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); } }\n"
+    tests = dedent("""\
+        public class Tests {
+            static int expected(int a, int b) { return b == 0 ? a : expected(b, a % b); }
+            public static void main(String[] args) {
+                for (int a = 1; a < 20; a++) assert GCD.gcd(a, 12) == expected(a, 12) : "gcd(" + a + ", 12)";
+            }
+        }
+    """)
+    good = sandbox.run(Job("java", program, test_program=tests))
+    wrong = sandbox.run(Job("java", program.replace("return b == 0 ? a", "return b == 0 ? 1"), test_program=tests))
+    assert good.passed, good.message
+    assert wrong.status is Status.FAILED and "GCD.gcd(a, 12) == expected(a, 12): gcd(2, 12)" in wrong.message
