@@ -40,7 +40,9 @@ trusted code the program cannot reach:
   runs in a Landlock domain of its own (`harness/landlock.py`): it cannot read or trace the
   driver's memory or descriptors, nor (Landlock ABI 6, Linux 6.12) signal it. It starts
   only once the driver has read every file it needs, and those files are removed first:
-  the program can neither rewrite the tests nor read them. Without Landlock in the kernel,
+  the program can neither rewrite the tests nor read them. Nothing the program writes is
+  ever loaded by a driver: the Java tests' classes come from a jar the tests' JVM keeps
+  open, and JavaScript tests may `require` only node's own modules. Without Landlock in the kernel,
   Java and JavaScript jobs with tests are refused (`SandboxUnavailable`).
 
 After each job the fork server kills every process but the zygote and the driver, removes

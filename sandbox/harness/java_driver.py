@@ -17,17 +17,23 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import zipfile
 from typing import NamedTuple
 
 from . import java_calls
 from .c_like_source import closing, function_body, masked, top_level
 
 TESTS_CLASS, CHECK_CLASS, LAUNCHER_CLASS = "LedexTests", "LedexCheck", "LedexLauncher"
-TESTS_DIR, PROGRAM_DIR = "tests", "program"  # class-path directories of the two JVMs
+# The two JVMs' class paths: the tests' classes in a jar, which the tests' JVM keeps open (a
+# program that writes a jar of that name later reaches nothing), the program's in a directory.
+TESTS_JAR, PROGRAM_DIR = "tests.jar", "program"
 _TESTS_SIDE = {TESTS_CLASS, CHECK_CLASS, LAUNCHER_CLASS, java_calls.PROXY_CLASS, java_calls.REMOTE_CLASS}
 _BOTH_SIDES = {java_calls.CODEC_CLASS}
 
-_MAIN = re.compile(r"\bpublic\s+static\s+void\s+main\s*\(\s*String\s*(?:\[\]\s*\w+|\w+\s*\[\])\s*\)\s*\{")
+_MAIN = re.compile(
+    r"\bpublic\s+static\s+void\s+main\s*\(\s*(?:final\s+)?String\s*(?:\[\]\s*\w+|\w+\s*\[\]|\.\.\.\s*\w+)\s*\)"
+    r"\s*(?:throws\s+[\w.,\s]+?)?\{"
+)
 _CLASS = re.compile(r"\b(?:class|interface|enum|record)\s+(\w+)")
 _PUBLIC_TOP_LEVEL = re.compile(r"^public\s+((?:(?:final|abstract)\s+)*(?:class|interface|enum|record)\b)", re.MULTILINE)
 _IMPORT = re.compile(r"^[ \t]*import\s+(?:static\s+)?[\w.]+(?:\.\*)?\s*;[ \t]*$", re.MULTILINE)
@@ -113,9 +119,10 @@ public final class LedexLauncher {
             }
         }
         ClassLoader loader = LedexLauncher.class.getClassLoader();
-        for (String file : new java.io.File("tests").list()) {  // all of them, before the program starts
-            if (file.endsWith(".class")) {
-                Class.forName(file.substring(0, file.length() - ".class".length()), false, loader);
+        try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile("tests.jar")) {  // all, before the program starts
+            for (java.util.zip.ZipEntry entry : java.util.Collections.list(jar.entries())) {
+                String name = entry.getName();
+                Class.forName(name.substring(0, name.length() - ".class".length()), false, loader);
             }
         }
         LedexRemote.connect();
@@ -141,8 +148,11 @@ public final class LedexLauncher {
 }
 
 
-SUPPORT.update({java_calls.CODEC_CLASS: java_calls.CODEC, java_calls.REMOTE_CLASS: java_calls.REMOTE})
-SUPPORT[java_calls.SERVE_CLASS] = java_calls.SERVE
+SUPPORT.update({  # the calls between the two JVMs
+    java_calls.CODEC_CLASS: java_calls.CODEC,
+    java_calls.REMOTE_CLASS: java_calls.REMOTE,
+    java_calls.SERVE_CLASS: java_calls.SERVE,
+})  # fmt: skip
 
 
 class Split(NamedTuple):
@@ -166,7 +176,7 @@ def split(program: str, test_program: str, program_file: str) -> Split | None:
         return None
     main, body_start, end = span
     imports = "\n".join(dict.fromkeys(match.group().strip() for match in _IMPORT.finditer(masked(program))))
-    proxy, main_header = java_calls.PROXY_CLASS, "public static void main(String[] args)"
+    proxy, main_header = java_calls.PROXY_CLASS, "public static void main(String[] args) throws Throwable"
     if _enclosing_class(masked(program)):
         before, body, after = test_program[: main.start()], test_program[body_start:end], test_program[end + 1 :]
         program_source = f"{program}\n{before}\n{after}"
@@ -192,20 +202,23 @@ def split(program: str, test_program: str, program_file: str) -> Split | None:
 
 
 def arrange(workdir: str, tests_classes: frozenset[str]) -> None:
-    """Move the compiled classes into `TESTS_DIR` and `PROGRAM_DIR`: the tests' JVM loads the
-    tests' side only (the sandbox's and `tests_classes`), so no class of the program ever runs
+    """Put the compiled classes in `TESTS_JAR` and `PROGRAM_DIR`: the tests' JVM loads the tests'
+    side only (the sandbox's classes and `tests_classes`), so no class of the program ever runs
     there."""
-    tests, program = os.path.join(workdir, TESTS_DIR), os.path.join(workdir, PROGRAM_DIR)
-    os.mkdir(tests)
+    program = os.path.join(workdir, PROGRAM_DIR)
     os.mkdir(program)
-    for name in os.listdir(workdir):
-        path = os.path.join(workdir, name)
-        if name in (TESTS_DIR, PROGRAM_DIR) or name.endswith(".java"):
-            continue
-        owner = name.removesuffix(".class").split("$")[0] if name.endswith(".class") else None
-        if owner in _BOTH_SIDES:
-            shutil.copy(path, tests)
-        shutil.move(path, tests if owner in _TESTS_SIDE or owner in tests_classes else program)
+    with zipfile.ZipFile(os.path.join(workdir, TESTS_JAR), "w") as tests:
+        for name in os.listdir(workdir):
+            path = os.path.join(workdir, name)
+            if name in (TESTS_JAR, PROGRAM_DIR) or name.endswith(".java"):
+                continue
+            owner = name.removesuffix(".class").split("$")[0] if name.endswith(".class") else None
+            if owner in _BOTH_SIDES or owner in _TESTS_SIDE or owner in tests_classes:
+                tests.write(path, name)
+            if owner not in _TESTS_SIDE and owner not in tests_classes:
+                shutil.move(path, program)
+            else:
+                os.unlink(path)
 
 
 def checked(body: str) -> str:

@@ -7,7 +7,7 @@ answers the driver's requests, one JSON line each way: which of the names the te
 program defines as functions, and then each call, its arguments and its result encoded as
 plain data (numbers, strings, booleans, null, undefined, arrays and plain objects; anything
 else is an error). The tests run in the driver, in strict mode, with the driver's own
-`require`, `assert` and `Module.prototype.require`; each name they use that the program
+`require` (node's own modules only), `assert` and `Module.prototype.require`; each name they use that the program
 defines as a function is bound to a proxy that makes the call. The completion record is
 written after the tests returned.
 """
@@ -109,7 +109,14 @@ for (const name of identifiers) {
 const names = Object.keys(bound);
 const run = vm.compileFunction(`'use strict';\nconst { ${names.join(', ')} } = __ledex_program;\n{\n${tests}\n}`,
   ['require', '__ledex_program'], { filename: 'tests.js' });
-run(require, bound);
+const { builtinModules } = require('module');
+const nodeRequire = (name) => {  // the program may have written files beside the tests: never load them
+  if (typeof name !== 'string' || !builtinModules.includes(name.replace(/^node:/, ''))) {
+    throw new Error(`the tests may require only node's own modules, not ${String(name)}`);
+  }
+  return require(name);
+};
+run(nodeRequire, bound);
 fs.writeSync(3, nonce + ' complete 0 - -\n');
 """
 )

@@ -104,9 +104,9 @@ def _java(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
         if split is None:
             raise NoTestDriver("the Java test program declares no `public static void main(String[] args)` in a class")
         files, arrange = split.sources, functools.partial(java_driver.arrange, tests_classes=split.tests_classes)
-        run_argv = java(java_driver.TESTS_DIR, java_driver.LAUNCHER_CLASS)
+        run_argv = java(java_driver.TESTS_JAR, java_driver.LAUNCHER_CLASS)
         served = java(java_driver.PROGRAM_DIR, java_calls.SERVE_CLASS)
-        called = CalledProgram(served, (java_driver.TESTS_DIR, *split.sources))
+        called = CalledProgram(served, (java_driver.TESTS_JAR, *split.sources))
     compile_argv = [
         toolchains["javac"], f"-J-Xmx{compile_memory_mb}m", *(f"-J{flag}" for flag in _JVM_FLAGS),
         "-encoding", "UTF-8", "-cp", compile_classpath, "-d", ".", *files,

@@ -186,6 +186,33 @@ def test_the_tests_files_are_gone_before_the_program_starts(sandbox, name):
     assert verdict.passed, verdict.message
 
 
+@pytest.mark.parametrize("name", JAVA)
+def test_classes_the_program_writes_where_the_tests_were_are_never_loaded(sandbox, name):
+    """The tests' JVM looks classes up in its directory, open by descriptor: the program can
+    recreate `tests/` and put a class there, but not in the directory the tests' JVM reads."""
+    program = HEADER.replace("class Problem", "class Planted {}\nclass Problem") + dedent("""\
+        static long add(long a, long b) throws Exception {
+            java.nio.file.Files.createDirectories(java.nio.file.Path.of("tests"));
+            var planted = java.nio.file.Path.of("program/Planted.class");
+            java.nio.file.Files.copy(planted, java.nio.file.Path.of("tests/Planted.class"));
+            return a + b;
+        }
+    """)
+    tests = dedent("""\
+        public static void main(String[] args) throws Exception {
+            assert(add(1l, 2l) == 3l);
+            try {
+                Class.forName("Planted");
+                assert(false);
+            } catch (ClassNotFoundException expected) {
+            }
+        }
+    }
+    """)
+    verdict = sandbox.run(Job("java", program, test_program=tests))
+    assert verdict.passed, verdict.message
+
+
 def test_the_proxy_declares_each_static_method_of_each_class_with_its_signature():
     source = HEADER + dedent("""\
         @Deprecated

@@ -103,3 +103,11 @@ def test_the_tests_files_are_gone_before_the_program_starts(sandbox, name):
     """)
     verdict = sandbox.run(Job("js", program, test_program=TEST))
     assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize("name", JS)
+def test_the_tests_load_node_modules_only_never_a_file_the_program_wrote(sandbox, name):
+    program = "require('fs').writeFileSync('evil.js', 'module.exports = 1;');\nfunction add(a, b) { return a + b; }\n"
+    tests = TEST + "assert.throws(() => require('./evil'), /only node's own modules/);\nrequire('node:util');\n"
+    verdict = sandbox.run(Job("js", program, test_program=tests))
+    assert verdict.passed, verdict.message
