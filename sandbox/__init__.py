@@ -28,11 +28,13 @@ trusted code the program cannot reach:
   only holder of the nonce and the report channel; the program's functions run in the child
   and answer each call with its result as bytes (arithmetic types, strings, vectors, pairs,
   tuples, optionals, maps, sets, and `std::any` holding a scalar or a string).
-- Java: the test's `main` runs in a class of its own, launched by name, in a JVM that never
-  loads a class of the program: the program's static methods are proxies that call the
-  program in a JVM of its own and get the result back as data (boxed primitives, strings,
-  big numbers, lists, maps, sets, optionals, javatuples, arrays of primitives or strings),
-  rebuilt from JDK and javatuples classes. Its asserts become checks that cannot be disabled.
+- Java: the tests run in a JVM that never loads a class of the program: each class of the
+  program is a proxy there, whose constructors and methods call the program in a JVM of its
+  own (objects the tests make stay there, named by a handle) and get the result back as
+  data (boxed primitives, strings, big numbers, lists, maps, sets, optionals, javatuples,
+  arrays of primitives or strings), rebuilt from JDK and javatuples classes. MultiPL-E's
+  `main` runs in a class of its own, launched by name; a test class of its own (a task's,
+  HumanEval-X's `Main`) runs whole there. Asserts become checks that cannot be disabled.
 - JavaScript: the tests run in a node process of their own, with their own `require` and
   `assert`; the program runs as a script in another node process, and its functions are
   proxies that send the arguments and get the result back as plain data.
@@ -80,8 +82,9 @@ Limits, honestly:
   program written to answer from them passes without computing anything. Python, Java
   and JavaScript programs cannot see their tests.
 - Java values cross only as the data above: a method the tests call that takes or returns a
-  class the program defines fails, as do tests that use the program's fields or instance
-  methods; JavaScript values cross as plain data only (no Map, Set or class instances).
+  class the program defines fails, as do tests that read the program's fields or use its
+  nested or generic classes; JavaScript values cross as plain data only (no Map, Set or
+  class instances).
   Arguments the program mutates are not written back to the tests, in any language.
 - C++ values cross between the tests and the program only for the types above: a function
   the tests call whose parameters or result are of another type (a class or union the

@@ -22,10 +22,11 @@ PROXY_CLASS, REMOTE_CLASS, CODEC_CLASS, SERVE_CLASS = "LedexProgram", "LedexRemo
 _MEMBER_END = re.compile(r"[;{}]")
 _DECLARATION = re.compile(r"(?:class|interface|enum|record)\s+([\w$]+)")
 _TYPE_KEYWORD = r"(?:class|interface|enum|record)"
+_MODIFIERS = r"(?:@\w+(?:\([^)]*\))?\s+|(?:public|private|protected|static|final|synchronized|strictfp)\s+)*"
+_THROWS = r"(?:throws\s+[\w$.,\s]+)?"
 _METHOD = re.compile(
-    r"^(?P<modifiers>(?:@\w+(?:\([^)]*\))?\s+|(?:public|private|protected|static|final|synchronized|strictfp)\s+)*)"
-    r"(?P<type_parameters><[^()]*>\s*)?(?P<result>[\w$.<>\[\]?, ]+?)\s+(?P<name>[\w$]+)\s*\((?P<parameters>.*)\)"
-    r"\s*(?:throws\s+[\w$.,\s]+)?$",
+    rf"^{_MODIFIERS}(?P<type_parameters><[^()]*>\s*)?(?P<result>[\w$.<>\[\]?, ]+?)\s+(?P<name>[\w$]+)\s*"
+    rf"\((?P<parameters>.*)\)\s*{_THROWS}$",
     re.DOTALL,
 )
 _PARAMETER = re.compile(r"^(?:(?:final|@\w+)\s+)*(?P<type>.+?)\s*(?P<varargs>\.\.\.)?\s*\b[\w$]+$", re.DOTALL)
@@ -45,15 +46,31 @@ def top_level_classes(source: str) -> list[str]:
 
 def proxy(program_source: str, imports: str) -> str:
     """The source of `PROXY_CLASS`: for each top-level class of the program, a nested class of
-    the same name whose static methods send their calls to the program's JVM."""
-    classes = []
-    for name in top_level_classes(program_source):
-        methods = [_proxy_method(name, header) for header in _static_method_headers(program_source, name)]
-        body = "\n".join(method for method in methods if method)
-        classes.append(f"    static class {name} {{\n{body}\n    }}")
-    comment = "// Added by the sandbox: the program's static methods, each a call into the program's own JVM."
+    the same name whose constructors and methods send their calls to the program's JVM."""
+    classes = [_proxy_class(name, _member_headers(program_source, name)) for name in top_level_classes(program_source)]
+    comment = "// Added by the sandbox: the program's classes, each call a call into the program's own JVM."
     nested = "\n".join(classes)
     return f'{imports}\n{comment}\n@SuppressWarnings("unchecked")\nclass {PROXY_CLASS} {{\n{nested}\n}}\n'
+
+
+def _proxy_class(name: str, headers: list[str]) -> str:
+    """An object of it stands for one the program's JVM made: `ledexHandle` names it there."""
+    constructor = re.compile(rf"^{_MODIFIERS}{re.escape(name)}\s*\((?P<parameters>.*)\)\s*{_THROWS}$", re.DOTALL)
+    members, constructors = [], []
+    for header in headers:
+        if made := constructor.match(header):
+            constructors.append(_parameters(made.group("parameters")))
+        elif (method := _METHOD.match(header)) and not re.search(rf"\b{_TYPE_KEYWORD}\b", header):
+            members.append(_proxy_method(name, method, static=bool(re.search(r"\bstatic\b", header))))
+    if [] not in constructors:
+        constructors.append([])  # so that a subclass (LedexTests) compiles; calling it may still fail
+    for parameters in constructors:
+        if parameters is not None:
+            declared, sent = _signature(parameters)
+            construct = f'{REMOTE_CLASS}.construct("{name}", {sent})'
+            members.append(f"        {name}({declared}) {{\n            ledexHandle = {construct};\n        }}")
+    body = "\n".join(member for member in members if member)
+    return f"    static class {name} {{\n        final int ledexHandle;\n{body}\n    }}"
 
 
 def to_proxies(test_source: str, program_classes: list[str]) -> str:
@@ -69,51 +86,48 @@ def to_proxies(test_source: str, program_classes: list[str]) -> str:
     return "".join([*pieces, test_source[position:]])
 
 
-def _static_method_headers(source: str, class_name: str) -> list[str]:
-    """The headers (modifiers to closing parenthesis) of the static methods declared directly in
-    the body of the class `class_name` (a dotted name for nested classes)."""
+def _member_headers(source: str, class_name: str) -> list[str]:
+    """The headers (modifiers to closing parenthesis) of the members with a body declared directly
+    in the body of the class `class_name`: methods, constructors, nested classes, initializers."""
     code, start, end = masked(source), 0, len(source)
-    for name in class_name.split("."):
-        declaration = re.compile(rf"\b{_TYPE_KEYWORD}\s+{re.escape(name)}\b[^{{;]*\{{").search(code, start, end)
-        if declaration is None:
-            return []
-        start, end = declaration.end(), closing(code, declaration.end() - 1)
-        if end < 0:
-            return []
+    declaration = re.compile(rf"\b{_TYPE_KEYWORD}\s+{re.escape(class_name)}\b[^{{;]*\{{").search(code, start, end)
+    if declaration is None:
+        return []
+    start, end = declaration.end(), closing(code, declaration.end() - 1)
     headers, member_start, index = [], start, start
-    while index < end:
+    while 0 <= index < end:
         member_end = _MEMBER_END.search(code, index, end)
         if member_end is None:
             break
         if member_end.group() == "{":
-            header = " ".join(code[member_start : member_end.start()].split())
-            declares_type = re.search(rf"\b{_TYPE_KEYWORD}\b", header)
-            if re.search(r"\bstatic\b", header) and _METHOD.match(header) and not declares_type:
-                headers.append(header)
+            headers.append(" ".join(code[member_start : member_end.start()].split()))
             block_end = closing(code, member_end.start())
-            if block_end < 0:
-                break
-            index = member_start = block_end + 1
+            index = member_start = block_end + 1 if block_end >= 0 else -1
         else:
             index = member_start = member_end.end()
     return headers
 
 
-def _proxy_method(class_name: str, header: str) -> str | None:
-    method = _METHOD.match(header)
+def _proxy_method(class_name: str, method: re.Match, *, static: bool) -> str | None:
     parameters = _parameters(method.group("parameters"))
     if parameters is None:
         return None
-    declared = ", ".join(
-        f"{kind}{'...' if varargs else ''} a{index}" for index, (kind, varargs) in enumerate(parameters)
-    )
-    erased = ", ".join(f'"{_erased(kind)}{"[]" if varargs else ""}"' for kind, varargs in parameters)
-    arguments = ", ".join(f"a{index}" for index in range(len(parameters)))
+    declared, sent = _signature(parameters)
     result, name = method.group("result").strip(), method.group("name")
-    call = f'{REMOTE_CLASS}.call("{class_name}", "{name}", new String[] {{{erased}}}, new Object[] {{{arguments}}})'
+    target = f"{REMOTE_CLASS}.STATIC" if static else "ledexHandle"
+    call = f'{REMOTE_CLASS}.call("{class_name}", {target}, "{name}", {sent})'
     statement = f"{call};" if result == "void" else f"return ({result}) {call};"
-    type_parameters = (method.group("type_parameters") or "").strip()
-    return f"        static {type_parameters} {result} {name}({declared}) {{\n            {statement}\n        }}"
+    modifiers = " ".join(["static"] * static + [(method.group("type_parameters") or "").strip()])
+    return f"        {modifiers} {result} {name}({declared}) {{\n            {statement}\n        }}"
+
+
+def _signature(parameters: list[tuple[str, bool]]) -> tuple[str, str]:
+    """A proxy's parameter list, and what its call sends: the parameters' erased types and the
+    arguments, as two Java array expressions."""
+    declared = ", ".join(f"{kind}{'...' * varargs} a{index}" for index, (kind, varargs) in enumerate(parameters))
+    erased = ", ".join(f'"{_erased(kind)}{"[]" * varargs}"' for kind, varargs in parameters)
+    arguments = ", ".join(f"a{index}" for index in range(len(parameters)))
+    return declared, f"new String[] {{{erased}}}, new Object[] {{{arguments}}}"
 
 
 def _parameters(text: str) -> list[tuple[str, bool]] | None:
@@ -361,6 +375,7 @@ final class LedexCodec {
 REMOTE = """\
 // Added by the sandbox: the tests' side of the calls into the program, which runs in a JVM of its own.
 final class LedexRemote {
+    static final int CONSTRUCT = -2, STATIC = -1;  // the target of a call; else an object's handle
     private static java.io.DataOutputStream calls;
     private static java.io.DataInputStream replies;
 
@@ -371,10 +386,15 @@ final class LedexRemote {
                 new java.io.FileInputStream("/proc/self/fd/6")));
     }
 
-    static Object call(String owner, String name, String[] types, Object[] arguments) {
+    static int construct(String owner, String[] types, Object[] arguments) {
+        return (Integer) call(owner, CONSTRUCT, "new", types, arguments);
+    }
+
+    static Object call(String owner, int target, String name, String[] types, Object[] arguments) {
         String failure;
         try {
             calls.writeUTF(owner);
+            calls.writeInt(target);
             calls.writeUTF(name);
             calls.writeInt(types.length);
             for (String type : types) {
@@ -408,6 +428,7 @@ public final class LedexServe {
         java.io.DataOutputStream replies = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
                 new java.io.FileOutputStream("/proc/self/fd/4")));
         java.util.Map<String, Class<?>> classes = new java.util.HashMap<>();
+        java.util.List<Object> objects = new java.util.ArrayList<>();  // made for the tests, by handle
         while (true) {
             String owner;
             try {
@@ -415,6 +436,7 @@ public final class LedexServe {
             } catch (java.io.EOFException end) {
                 return;
             }
+            int target = calls.readInt();
             String name = calls.readUTF();
             String[] types = new String[calls.readInt()];
             for (int index = 0; index < types.length; index++) {
@@ -427,9 +449,27 @@ public final class LedexServe {
             java.io.ByteArrayOutputStream reply = new java.io.ByteArrayOutputStream();
             java.io.DataOutputStream out = new java.io.DataOutputStream(reply);
             try {
-                java.lang.reflect.Method method = find(classes.computeIfAbsent(owner, LedexServe::load), name, types);
-                method.setAccessible(true);
-                Object value = method.invoke(null, arguments);
+                Class<?> type = classes.computeIfAbsent(owner, LedexServe::load);
+                Object value;
+                if (target == -2) {
+                    java.lang.reflect.Constructor<?> constructor = matching(type.getDeclaredConstructors(), types);
+                    constructor.setAccessible(true);
+                    objects.add(constructor.newInstance(arguments));
+                    value = objects.size() - 1;
+                } else {
+                    java.util.List<java.lang.reflect.Method> named = new java.util.ArrayList<>();
+                    for (Class<?> owning = type; owning != null; owning = owning.getSuperclass()) {
+                        for (java.lang.reflect.Method method : owning.getDeclaredMethods()) {
+                            boolean isStatic = java.lang.reflect.Modifier.isStatic(method.getModifiers());
+                            if (method.getName().equals(name) && (target >= 0 || isStatic)) {
+                                named.add(method);
+                            }
+                        }
+                    }
+                    java.lang.reflect.Method method = matching(named.toArray(new java.lang.reflect.Method[0]), types);
+                    method.setAccessible(true);
+                    value = method.invoke(target >= 0 ? objects.get(target) : null, arguments);
+                }
                 out.writeByte(0);
                 LedexCodec.write(out, value, 0);
             } catch (Throwable failure) {
@@ -456,28 +496,27 @@ public final class LedexServe {
         }
     }
 
-    private static java.lang.reflect.Method find(Class<?> program, String name, String[] types)
+    /** The one taking `types` (simple names), or the only one taking as many parameters. */
+    private static <E extends java.lang.reflect.Executable> E matching(E[] candidates, String[] types)
             throws NoSuchMethodException {
-        java.util.List<java.lang.reflect.Method> named = new java.util.ArrayList<>();
-        for (java.lang.reflect.Method method : program.getDeclaredMethods()) {
-            if (method.getName().equals(name) && method.getParameterCount() == types.length
-                    && java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
-                named.add(method);
+        java.util.List<E> counted = new java.util.ArrayList<>();
+        for (E candidate : candidates) {
+            if (candidate.getParameterCount() == types.length) {
+                counted.add(candidate);
             }
         }
-        for (java.lang.reflect.Method method : named) {
-            Class<?>[] parameters = method.getParameterTypes();
+        for (E candidate : counted) {
+            Class<?>[] parameters = candidate.getParameterTypes();
             boolean same = true;
             for (int index = 0; index < parameters.length; index++) {
                 String[] parts = parameters[index].getTypeName().split("[.$]");
                 same &= parts[parts.length - 1].equals(types[index]);
             }
-            if (same || named.size() == 1) {
-                return method;
+            if (same || counted.size() == 1) {
+                return candidate;
             }
         }
-        throw new NoSuchMethodException("the program has no static method " + name + " taking "
-                + String.join(", ", types));
+        throw new NoSuchMethodException("the program has nothing of that name taking " + String.join(", ", types));
     }
 }
 """

@@ -213,7 +213,7 @@ def test_classes_the_program_writes_where_the_tests_were_are_never_loaded(sandbo
     assert verdict.passed, verdict.message
 
 
-def test_the_proxy_declares_each_static_method_of_each_class_with_its_signature():
+def test_the_proxy_declares_each_method_and_constructor_of_each_class_with_its_signature():
     source = HEADER + dedent("""\
         @Deprecated
         public static <T extends Comparable<T>> ArrayList<T> sorted(final HashMap<String, List<T>> groups,
@@ -222,7 +222,9 @@ def test_the_proxy_declares_each_static_method_of_each_class_with_its_signature(
         }
         private static void log(String text) { System.out.println("static void fake(int x) {"); }
         long instance(long a) { return a; }
+        Problem(int seed) { }
         static class Inner { static long hidden(long a) { return a; } }
+        static { }
         static int[] counts(int[] values, String[][] table) { return values; }
     }
     interface Helper { static String name() { return "x"; } }
@@ -230,11 +232,54 @@ def test_the_proxy_declares_each_static_method_of_each_class_with_its_signature(
     proxy = java_calls.proxy(source, "import java.util.*;")
     assert "static class Problem {" in proxy and "static class Helper {" in proxy
     assert "static <T extends Comparable<T>> ArrayList<T> sorted(HashMap<String, List<T>> a0, long... a1)" in proxy
-    assert 'LedexRemote.call("Problem", "sorted", new String[] {"HashMap", "long[]"}' in proxy
+    assert 'LedexRemote.call("Problem", LedexRemote.STATIC, "sorted", new String[] {"HashMap", "long[]"}' in proxy
     assert "static  void log(String a0) {\n            LedexRemote.call(" in proxy
     assert "static  int[] counts(int[] a0, String[][] a1)" in proxy
-    assert 'LedexRemote.call("Helper", "name"' in proxy
-    assert "instance" not in proxy and "hidden" not in proxy and "fake" not in proxy
+    assert ' long instance(long a0) {\n            return (long) LedexRemote.call("Problem", ledexHandle,' in proxy
+    assert 'Problem(int a0) {\n            ledexHandle = LedexRemote.construct("Problem", new String[] {"int"}' in proxy
+    assert "Problem() {" in proxy  # for LedexTests, which extends it
+    assert 'LedexRemote.call("Helper", LedexRemote.STATIC, "name"' in proxy
+    assert "hidden" not in proxy and "fake" not in proxy
+
+
+@pytest.mark.parametrize("name", JAVA)
+def test_objects_of_the_program_live_in_its_jvm_and_are_called_through_handles(sandbox, name):
+    """HumanEval-X's shape: the tests make an object of the program's class and call its methods."""
+    program = dedent("""\
+        import java.util.*;
+        class Solution {
+            private long calls;
+            public Solution() { }
+            public Solution(long start) { calls = start; }
+            public boolean hasCloseElements(List<Double> numbers, double threshold) {
+                calls++;
+                for (int i = 0; i < numbers.size(); i++)
+                    for (int j = i + 1; j < numbers.size(); j++)
+                        if (Math.abs(numbers.get(i) - numbers.get(j)) < threshold) return true;
+                return false;
+            }
+            public long calls() { return calls; }
+        }
+    """)
+    tests = dedent("""\
+        public class Main {
+            public static void main(String[] args) {
+                Solution s = new Solution();
+                List<Boolean> correct = Arrays.asList(
+                    s.hasCloseElements(new ArrayList<>(Arrays.asList(1.0, 2.0, 3.9, 4.0, 5.0, 2.2)), 0.3),
+                    !s.hasCloseElements(new ArrayList<>(Arrays.asList(1.0, 2.0, 3.9, 4.0, 5.0, 2.2)), 0.05),
+                    s.calls() == 2, new Solution(40).calls() == 40, s.calls() == 2
+                );
+                if (correct.contains(false)) {
+                    throw new AssertionError();
+                }
+            }
+        }
+    """)
+    verdict = sandbox.run(Job("java", program, test_program=tests))
+    wrong = sandbox.run(Job("java", program.replace("calls++;", "calls += 2;"), test_program=tests))
+    assert verdict.passed, verdict.message
+    assert wrong.status is Status.FAILED and "AssertionError" in wrong.message
 
 
 def test_references_to_the_programs_classes_go_to_their_proxies():
