@@ -7,7 +7,8 @@ answers the driver's requests, one JSON line each way: which of the names the te
 program defines as functions, and then each call, its arguments and its result encoded as
 plain data (numbers, strings, booleans, null, undefined, arrays and plain objects; anything
 else is an error). The tests run in the driver, in strict mode, with the driver's own
-`require` (node's own modules only), `assert` and `Module.prototype.require`; each name they use that the program
+`require` (node's own modules only), `assert` and `Module.prototype.require`, and a
+`console.assert` that throws (node's only prints); each name they use that the program
 defines as a function is bound to a proxy that makes the call. The completion record is
 written after the tests returned.
 """
@@ -107,6 +108,9 @@ for (const name of identifiers) {
   bound[name] = (...args) => decode(request({ call: name, arguments: encode(args, 0) }).value, 0);
 }
 const names = Object.keys(bound);
+console.assert = (holds, ...detail) => {  // node's only prints: a failed check must fail the tests
+  if (!holds) throw new (require('assert').AssertionError)({ message: `console.assert failed ${detail.join(' ')}` });
+};
 const run = vm.compileFunction(`'use strict';\nconst { ${names.join(', ')} } = __ledex_program;\n{\n${tests}\n}`,
   ['require', '__ledex_program'], { filename: 'tests.js' });
 const { builtinModules } = require('module');

@@ -111,3 +111,23 @@ def test_the_tests_load_node_modules_only_never_a_file_the_program_wrote(sandbox
     tests = TEST + "assert.throws(() => require('./evil'), /only node's own modules/);\nrequire('node:util');\n"
     verdict = sandbox.run(Job("js", program, test_program=tests))
     assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize("name", JS)
+def test_humaneval_x_programs_and_console_assert_checks(sandbox, name):
+    """HumanEval-X's shape: an arrow function in a const, tests that use console.assert."""
+    program = dedent("""\
+        const hasCloseElements = (numbers, threshold) =>
+          numbers.some((a, i) => numbers.some((b, j) => i !== j && Math.abs(a - b) < threshold));
+    """)
+    tests = dedent("""\
+        const testHasCloseElements = () => {
+          console.assert(hasCloseElements([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) === true)
+          console.assert(hasCloseElements([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.05) === false)
+        }
+        testHasCloseElements()
+    """)
+    good = sandbox.run(Job("js", program, test_program=tests))
+    wrong = sandbox.run(Job("js", program.replace("< threshold", "<= 0"), test_program=tests))
+    assert good.passed, good.message
+    assert wrong.status is Status.FAILED and "console.assert failed" in wrong.message
