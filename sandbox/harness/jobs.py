@@ -123,9 +123,8 @@ def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict
             return _compile_error(names, message)
     if build.arrange is not None:
         build.arrange(WORKDIR)
-    run_program = _executing(build.run_argv(WORKDIR))
-    if build.called is not None:
-        run_program = _driver_and_program(build.run_argv(WORKDIR), build.called)
+    run_argv = build.run_argv(WORKDIR)
+    run_program = _executing(run_argv) if build.called is None else _driver_and_program(run_argv, build.called)
     if io:
         return _io_cases(run_program, request, settings, build.run_memory_mb, {})
     limits = _limits(settings, request["timeout_s"], build.run_memory_mb)
