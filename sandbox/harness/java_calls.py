@@ -20,8 +20,8 @@ from .c_like_source import closing, masked
 PROXY_CLASS, REMOTE_CLASS, CODEC_CLASS, SERVE_CLASS = "LedexProgram", "LedexRemote", "LedexCodec", "LedexServe"
 
 _MEMBER_END = re.compile(r"[;{}]")
-_DECLARATION = re.compile(r"(?:class|interface|enum|record)\s+([\w$]+)")
 _TYPE_KEYWORD = r"(?:class|interface|enum|record)"
+_DECLARATION = re.compile(rf"{_TYPE_KEYWORD}\s+([\w$]+)")
 _MODIFIERS = r"(?:@\w+(?:\([^)]*\))?\s+|(?:public|private|protected|static|final|synchronized|strictfp)\s+)*"
 _THROWS = r"(?:throws\s+[\w$.,\s]+)?"
 _METHOD = re.compile(

@@ -77,9 +77,6 @@ def _evaluate(request: dict, settings: dict, zygote: Zygote, driver: Driver) -> 
     missing = native.missing_toolchain(language, settings["toolchains"])
     if missing:
         return {"unavailable": f"{language} jobs need {missing}, which the sandbox does not have"}
-    if language in native.CALLED_PROGRAMS and not request["io_cases"] and landlock.abi_version() == 0:
-        needs = "Landlock (Linux 5.13 or later, with landlock in its LSM list) to keep the program from the driver"
-        return {"unavailable": f"a {language} job with tests needs {needs}"}
     return _native(request, settings, names, nonce)
 
 
@@ -112,6 +109,9 @@ def _native(request: dict, settings: dict, names: list[str], nonce: str) -> dict
         build = native.build(request, settings["toolchains"], settings["compile_memory_mb"])
     except native.NoTestDriver as error:
         return _compile_error(names, str(error))
+    if build.called is not None and landlock.abi_version() == 0:
+        needs = "Landlock (Linux 5.13 or later, with landlock in its LSM list) to keep the program from the driver"
+        return {"unavailable": f"a {request['language']} job with tests needs {needs}"}
     for name, content in build.files.items():
         with open(os.path.join(WORKDIR, name), "w", encoding="utf-8") as file:
             file.write(content)

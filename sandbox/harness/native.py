@@ -36,10 +36,6 @@ class NoTestDriver(ValueError):
     """The test program does not have the shape the language's driver needs (a `main`)."""
 
 
-# Languages whose test driver calls the program in a process of its own (see jobs.py).
-CALLED_PROGRAMS = ("java", "js")
-
-
 class Build(NamedTuple):
     files: dict[str, str]  # name -> content, written to the working directory
     compile_argv: list[str] | None  # None: nothing to check before running
