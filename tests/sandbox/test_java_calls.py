@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
 from sandbox import Job, Status
 from sandbox.harness import java_calls, landlock
+from tests.sandbox import multipl_e
 from tests.sandbox.test_languages import language
 
 JAVA = [language("java")]
 HEADER = "import java.util.*;\nimport org.javatuples.*;\nclass Problem {\n"
-MULTIPL_E_JAVA = Path(__file__).parents[2] / ".." / "shared" / "data" / "multipl-e" / "humaneval-java-reworded.jsonl"
 # Correct completions of real MultiPL-E problems, one per kind of value that crosses (the
 # test program closes the method).
 COMPLETIONS = {
@@ -51,20 +49,11 @@ COMPLETIONS = {
 
 
 @pytest.mark.parametrize("name", JAVA)
-@pytest.mark.skipif(not MULTIPL_E_JAVA.exists(), reason="the MultiPL-E data is not beside the repository")
+@pytest.mark.skipif(not multipl_e.path("java").exists(), reason="the MultiPL-E data is not beside the repository")
 def test_correct_solutions_of_real_problems_pass_and_raising_ones_fail(sandbox, name):
-    problems = {row["name"]: row for row in map(json.loads, MULTIPL_E_JAVA.read_text().splitlines())}
     raising = '        if (System.nanoTime() != 0) throw new IllegalStateException("broken");\n'
-    jobs = [
-        Job("java", problems[key]["prompt"] + prefix + completion, test_program=problems[key]["tests"])
-        for prefix in ("", raising)
-        for key, completion in COMPLETIONS.items()
-    ]
-    verdicts = sandbox.run_many(jobs)
-    correct, broken = verdicts[: len(COMPLETIONS)], verdicts[len(COMPLETIONS) :]
-    assert all(verdict.passed for verdict in correct), [verdict.message for verdict in correct]
-    assert all(verdict.status is Status.RUNTIME_ERROR for verdict in broken)
-    assert all("java.lang.IllegalStateException: broken" in verdict.message for verdict in broken)
+    raised = "java.lang.IllegalStateException: broken"
+    multipl_e.assert_correct_pass_and_raising_fail(sandbox, "java", COMPLETIONS, raising, raised)
 
 
 @pytest.mark.parametrize("name", JAVA)

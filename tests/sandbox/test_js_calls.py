@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
 from sandbox import Job, Status
 from sandbox.harness import landlock
+from tests.sandbox import multipl_e
 from tests.sandbox.test_languages import language
 
 JS = [language("js")]
-MULTIPL_E_JS = Path(__file__).parents[2] / ".." / "shared" / "data" / "multipl-e" / "humaneval-js-reworded.jsonl"
 # Correct completions of real MultiPL-E problems, one per kind of value that crosses.
 COMPLETIONS = {
     "HumanEval_12_longest": "  return strings.reduce((a, s) => (s.length > (a ?? '').length ? s : a), undefined);}",
@@ -30,20 +28,11 @@ TEST = "const assert = require('node:assert');\nassert.deepEqual(add(1, 2), 3);\
 
 
 @pytest.mark.parametrize("name", JS)
-@pytest.mark.skipif(not MULTIPL_E_JS.exists(), reason="the MultiPL-E data is not beside the repository")
+@pytest.mark.skipif(not multipl_e.path("js").exists(), reason="the MultiPL-E data is not beside the repository")
 def test_correct_solutions_of_real_problems_pass_and_raising_ones_fail(sandbox, name):
-    problems = {row["name"]: row for row in map(json.loads, MULTIPL_E_JS.read_text().splitlines())}
     raising = "  if (Date.now() > 0) throw new RangeError('broken');\n"
-    jobs = [
-        Job("js", problems[key]["prompt"] + prefix + completion, test_program=problems[key]["tests"])
-        for prefix in ("", raising)
-        for key, completion in COMPLETIONS.items()
-    ]
-    verdicts = sandbox.run_many(jobs)
-    correct, broken = verdicts[: len(COMPLETIONS)], verdicts[len(COMPLETIONS) :]
-    assert all(verdict.passed for verdict in correct), [verdict.message for verdict in correct]
-    assert all(verdict.status is Status.RUNTIME_ERROR for verdict in broken)
-    assert all("the program raised RangeError: broken" in verdict.message for verdict in broken)
+    raised = "the program raised RangeError: broken"
+    multipl_e.assert_correct_pass_and_raising_fail(sandbox, "js", COMPLETIONS, raising, raised)
 
 
 @pytest.mark.parametrize("name", JS)
