@@ -15,8 +15,7 @@ import importlib
 import os
 import signal
 
-from . import jobs, protocol, supervisor
-from .python_driver import Driver
+from . import protocol, supervisor
 from .zygote import Zygote
 
 # Imported once here so that each job's fork finds them loaded. Every module makes each
@@ -32,6 +31,12 @@ def serve() -> None:
         importlib.import_module(name)
     gc.freeze()  # collections in a job then leave the server's objects (and their pages) alone
     zygote = Zygote()  # before any job: it never holds one
+    # The job machinery is imported once the zygote runs, so that program processes do not
+    # inherit its pages, nor the at-fork handlers of what it imports (zipfile's threading
+    # alone doubled a program process's page faults).
+    from . import jobs
+    from .python_driver import Driver
+
     driver = Driver(zygote.fd)
     settings = protocol.read_message(control_in)
     if settings is None:
