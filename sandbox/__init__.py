@@ -21,13 +21,12 @@ trusted code the program cannot reach:
   tests with its own builtins; the program's functions are proxies that send the arguments
   and get the result back as plain data (None, bool, int, float, complex, str, bytes, list,
   tuple, dict, set, frozenset; anything else is an opaque handle that fails comparisons).
-- C++: the test's `main` is compiled as a translation unit of its own; every global symbol
-  of the program but the functions the tests call is made local before linking, and
-  indirect functions (whose resolvers would run first) are refused. The binary forks before
-  any code of the program runs: the test's `main` runs in the parent, not dumpable, the
-  only holder of the nonce and the report channel; the program's functions run in the child
-  and answer each call with its result as bytes (arithmetic types, strings, vectors, pairs,
-  tuples, optionals, maps, sets, and `std::any` holding a scalar or a string).
+- C++: the tests and the program are two executables. The driver's holds the test's `main`
+  and stand-ins for the program's functions, and no code of the program; the program's
+  holds the program and a server that answers each call with its result as bytes
+  (arithmetic types, strings, vectors, pairs, tuples, optionals, maps, sets, and `std::any`
+  holding a scalar or a string). Every global symbol of the program but the functions the
+  tests call is made local, so a program with a `main` of its own still links.
 - Java: the tests run in a JVM that never loads a class of the program: each class of the
   program is a proxy there, whose constructors and methods call the program in a JVM of its
   own (objects the tests make stay there, named by a handle) and get the result back as
@@ -38,14 +37,14 @@ trusted code the program cannot reach:
 - JavaScript: the tests run in a node process of their own, with their own `require` and
   `assert`; the program runs as a script in another node process, and its functions are
   proxies that send the arguments and get the result back as plain data.
-- Java and JavaScript drivers cannot make themselves non-dumpable, so their program process
-  runs in a Landlock domain of its own (`harness/landlock.py`): it cannot read or trace the
+- Java and JavaScript drivers cannot make themselves non-dumpable, so in these languages and
+  in C++ the program's process runs in a Landlock domain of its own (`harness/landlock.py`): it cannot read or trace the
   driver's memory or descriptors, nor (Landlock ABI 6, Linux 6.12) signal it. It starts
   only once the driver has read every file it needs, and those files are removed first:
   the program can neither rewrite the tests nor read them. Nothing the program writes is
   ever loaded by a driver: the Java tests' classes come from a jar the tests' JVM keeps
   open, and JavaScript tests may `require` only node's own modules. Without Landlock in the kernel,
-  Java and JavaScript jobs with tests are refused (`SandboxUnavailable`).
+  C++, Java and JavaScript jobs with tests are refused (`SandboxUnavailable`).
 
 After each job the fork server kills every process but the zygote and the driver, removes
 the job's files and SysV IPC objects, and retires the worker if the zygote is gone.
@@ -77,10 +76,6 @@ grows with every new trick):
   worker instead of killing it.
 
 Limits, honestly:
-- C++ tests and programs are one binary: the program's process is a fork of the driver, so
-  it can read the test's constants (its expected values) from its own memory, and a
-  program written to answer from them passes without computing anything. Python, Java
-  and JavaScript programs cannot see their tests.
 - Java values cross only as the data above: a method the tests call that takes or returns a
   class the program defines fails, as do tests that read the program's fields or use its
   nested or generic classes; JavaScript values cross as plain data only (no Map, Set or

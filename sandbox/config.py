@@ -33,8 +33,7 @@ class SandboxConfig:
     uid_base: worker slot `i` runs as the first uid from `uid_base + i` that no other
         sandbox on the host holds (see uid_lease.py) when the host process is root
         (otherwise as the host's own uid), so process limits apply per slot.
-    python_executable, gxx, objcopy, javac, java, java_classpath, node: paths inside the sandbox
-        (C++ also uses the `nm` beside `objcopy`).
+    python_executable, gxx, javac, java, java_classpath, node: paths inside the sandbox.
         For "bwrap" these are host paths of read-only system directories.
     docker_url, docker_image, docker_python: the Docker API, the image every worker
         container runs, and the interpreter on the image's PATH that runs the harness.
@@ -56,7 +55,6 @@ class SandboxConfig:
     bwrap_executable: str = "bwrap"
     python_executable: str = "/usr/bin/python3"
     gxx: str = "/usr/bin/g++"
-    objcopy: str = "/usr/bin/objcopy"
     javac: str = "/usr/bin/javac"
     java: str = "/usr/bin/java"
     java_classpath: tuple[str, ...] = ("/usr/share/java/javatuples.jar",)
@@ -106,7 +104,6 @@ class SandboxConfig:
             "compile_memory_mb": self.compile_memory_mb,
             "toolchains": {
                 "gxx": self.gxx,
-                "objcopy": self.objcopy,
                 "javac": self.javac,
                 "java": self.java,
                 "java_classpath": list(self.java_classpath),

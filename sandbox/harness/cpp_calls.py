@@ -1,16 +1,15 @@
 """C++: the tests call the program's functions in another process, and get plain values back.
 
-`BRIDGE` is C++ source included by the driver unit (see `cpp_driver.py`). Before any code
-of the program runs (from `.preinit_array`, ahead of every constructor), the process makes
-itself non-dumpable and forks:
+`BRIDGE` is C++ source included by both units of `cpp_driver.py`, which are compiled into
+two executables and run as two processes (`jobs._driver_and_program`):
 
-- the parent is the test driver. It reads the nonce, runs the test's `main` and writes the
-  completion record. Each function of the program the tests
-  name is a `Remote` there: a call writes its arguments as bytes to the program's process
-  and rebuilds the result from the driver's own types. The parent never runs code of the
-  program: no constructor, destructor or `operator==` of it.
-- the child is the program's process. It closes the report channel and the nonce's pipe,
-  runs the program's constructors, and answers calls until the driver closes the channel.
+- the driver runs the test's `main`. It reads the nonce, says it is ready (the program's
+  process starts only then), runs the tests and writes the completion record. Each function
+  of the program the tests name is a `Remote` there: a call writes its arguments as bytes to
+  the program's process and rebuilds the result from the driver's own types. No code of the
+  program is linked into it: no constructor, destructor or `operator==` of the program.
+- the program's executable holds the program and `serve`, which answers calls until the
+  driver closes the channel. It never had the tests, the report channel or the nonce.
 
 Values cross as bytes: arithmetic types, `std::string`, `std::vector`, `std::pair`,
 `std::tuple`, `std::optional`, ordered and unordered maps and sets of those, and
@@ -32,7 +31,6 @@ BRIDGE = r"""
 #include <cstdio>
 #include <cstring>
 #include <deque>
-#include <fcntl.h>
 #include <ios>
 #include <map>
 #include <optional>
@@ -220,7 +218,6 @@ template <> struct Codec<std::any> {
 // The channel: each message is a 64-bit size, then that many bytes. Replies lead with 'v'
 // (the value follows) or 'e' (an exception's message follows).
 inline int calls_fd = -1, replies_fd = -1;
-inline pid_t program_pid = -1;
 
 inline bool write_all(int fd, const char *data, std::size_t size) {
     while (size) {
@@ -254,11 +251,11 @@ inline bool receive(int fd, std::string &message) {
     return read_all(fd, message.data(), message.size());
 }
 
-// The driver's end when the program's process is gone: killed by the same signal, or exit
-// status 1, without a record.
+// The driver's end when the program's process (its only child) is gone: killed by the same
+// signal, or exit status 1, without a record.
 [[noreturn]] inline void program_ended() {
     int status = 0;
-    while (waitpid(program_pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(-1, &status, 0) < 0 && errno == EINTR) {}
     std::fflush(nullptr);
     if (WIFSIGNALED(status)) {
         std::fprintf(stderr, "the program's process was killed by signal %d during a call\n", WTERMSIG(status));
@@ -308,8 +305,11 @@ template <class R, class... A> void invoke_as(R (*function)(A...), Reader &r, Wr
 }
 template <auto F> void invoke(Reader &r, Writer &w) { invoke_as(F, r, w); }
 
-// The program's process: answer calls until the driver closes the channel.
+// The program's process: answer the calls on descriptor 3 until the driver closes it; the
+// replies go to descriptor 4.
 [[noreturn]] inline void serve(const Handler *handlers, int count) {
+    calls_fd = 3;
+    replies_fd = 4;
     std::string call;
     while (receive(calls_fd, call)) {
         Writer reply;
@@ -331,40 +331,25 @@ template <auto F> void invoke(Reader &r, Writer &w) { invoke_as(F, r, w); }
     _exit(0);
 }
 
-// Called from .preinit_array: fork; the parent runs `tests` and never returns. Both become
-// non-dumpable before the fork, so the program's process never sees the driver's /proc files
-// (the nonce's pipe among them) open to it; it may make itself dumpable again.
-inline void split(int (*tests)(int, char **), int argc, char **argv) {
-    int calls[2], replies[2];
+// The driver's main: the report channel is descriptor 3, the nonce's pipe 4, the calls 5 and
+// the replies 6; a byte on 7 starts the program's process.
+[[noreturn]] inline void run_tests(int (*tests)(int, char **), int argc, char **argv) {
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) _exit(120);
-    if (pipe2(calls, O_CLOEXEC) != 0 || pipe2(replies, O_CLOEXEC) != 0) _exit(120);
-    program_pid = fork();
-    if (program_pid < 0) _exit(120);
-    if (program_pid == 0) {
-        close(3);  // the report channel
-        close(4);  // the nonce's pipe
-        close(calls[1]);
-        close(replies[0]);
-        calls_fd = calls[0];
-        replies_fd = replies[1];
-        return;
-    }
     std::signal(SIGPIPE, SIG_IGN);
-    close(calls[0]);
-    close(replies[1]);
-    calls_fd = calls[1];
-    replies_fd = replies[0];
+    calls_fd = 5;
+    replies_fd = 6;
     char nonce[64];
     ssize_t size = read(4, nonce, sizeof nonce - 1);
     nonce[size > 0 ? size : 0] = 0;
     close(4);
-    std::ios_base::Init streams;  // the driver's constructors never run in this process
+    if (write(7, "r", 1) != 1) _exit(120);
+    close(7);
     int status = tests(argc, argv);
     std::fflush(nullptr);
     char line[128];
     int length = std::snprintf(line, sizeof line, "%s complete 0 - -\n", nonce);
     if (status == 0 && nonce[0] && write(3, line, length) != length) status = 1;
-    _exit(status);  // not exit(): the program's destructors must not run here
+    _exit(status);
 }
 }  // namespace ledex
 """

@@ -3,8 +3,8 @@
 Python programs run in processes forked from the zygote, called by a trusted driver that
 alone holds the report channel and the nonce (`python_harness.py`). Java, C++ and
 JavaScript programs are exec'd with a test driver of their own (`native.py`), which
-receives the nonce on a pipe at start-up, never in a file. The Java and JavaScript drivers
-call a program process of their own (`_driver_and_program`), in a Landlock domain.
+receives the nonce on a pipe at start-up, never in a file, and calls a program process of
+its own (`_driver_and_program`), in a Landlock domain.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ WORKDIR = "/tmp/job"
 STDIN_FILE = "/tmp/stdin"
 SCRATCH_DIRS = ("/tmp", "/dev/shm")
 SECRET_FD = ZYGOTE_FD = 4  # the nonce (the native drivers read descriptor 4), or the zygote (Python)
-# A Java or JavaScript driver writes calls on descriptor 5 and reads replies on 6; its program
+# A C++, Java or JavaScript driver writes calls on descriptor 5 and reads replies on 6; its program
 # process reads the calls on 3 and writes the replies on 4, where the driver has the report
 # channel and the nonce.
 DRIVER_CALL_FDS, PROGRAM_CALL_FDS = (5, 6), (3, 4)

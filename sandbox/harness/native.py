@@ -63,7 +63,7 @@ def build(job: dict, toolchains: dict, compile_memory_mb: int) -> Build:
 def missing_toolchain(language: str, toolchains: dict) -> str | None:
     """The first executable or jar the language needs that does not exist, else None."""
     needed = {
-        "cpp": [toolchains["gxx"], toolchains["objcopy"], cpp_driver.nm_beside(toolchains["objcopy"])],
+        "cpp": [toolchains["gxx"]],
         "java": [toolchains["javac"], toolchains["java"], *toolchains["java_classpath"]],
         "js": [toolchains["node"]],
     }
@@ -71,16 +71,15 @@ def missing_toolchain(language: str, toolchains: dict) -> str | None:
 
 
 def _cpp(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:
-    run = lambda workdir: ["./main"]  # noqa: E731
     if tests is None:
         argv = [toolchains["gxx"], "-std=c++17", "-O1", "-o", "main", "main.cpp"]
-        return Build({"main.cpp": program}, argv, compile_memory_mb, run, memory_mb)
-    units = cpp_driver.split(program, tests)
-    if units is None:
+        return Build({"main.cpp": program}, argv, compile_memory_mb, lambda workdir: ["./main"], memory_mb)
+    sources = cpp_driver.split(program, tests)
+    if sources is None:
         raise NoTestDriver("the C++ test program has no `int main() { ... }`")
-    program_unit, driver, called = units
-    argv = cpp_driver.compile_command(toolchains["gxx"], toolchains["objcopy"], called)
-    return Build({"program.cpp": program_unit, "driver.cpp": driver}, argv, compile_memory_mb, run, memory_mb)
+    argv = cpp_driver.compile_command(toolchains["gxx"])
+    called = CalledProgram([f"./{cpp_driver.PROGRAM}"], (cpp_driver.DRIVER, cpp_driver.DRIVER_SOURCE))
+    return Build(sources, argv, compile_memory_mb, lambda workdir: [f"./{cpp_driver.DRIVER}"], memory_mb, called)
 
 
 def _java(program, tests, toolchains, compile_memory_mb, memory_mb) -> Build:

@@ -67,3 +67,23 @@ def test_a_crash_in_the_program_s_process_ends_the_tests_without_a_pass(sandbox,
     verdict = sandbox.run(Job(name, PROGRAM, test_program="int main() {\n    crash(0);\n    crash(1);\n}\n"))
     assert verdict.status is Status.RUNTIME_ERROR and not verdict.passed
     assert "killed by signal 6 during a call" in verdict.message, verdict.message
+
+
+def test_the_program_s_process_has_a_main_of_its_own_and_no_trace_of_the_tests(sandbox, name):
+    program = dedent("""\
+        #include <fstream>
+        #include <iostream>
+        #include <string>
+        static long twice(long n) { return 2 * n; }
+        bool readable(std::string path) { return std::ifstream(path).good(); }
+        int main() { std::cout << twice(21) << std::endl; return 1; }
+    """)
+    tests = dedent("""\
+        #include <cassert>
+        int main() {
+            assert(twice(21) == 42);
+            assert(!readable("driver.cpp") && !readable("driver") && readable("program.cpp"));
+        }
+    """)
+    verdict = sandbox.run(Job(name, program, test_program=tests))
+    assert verdict.passed, verdict.message
