@@ -11,7 +11,7 @@ from pathlib import Path
 ISOLATIONS = ("bwrap", "docker")
 # Raised whenever the same program and tests could get a different verdict; results computed
 # under another version (or config, see `SandboxConfig.fingerprint`) should not be reused.
-SANDBOX_VERSION = "4"
+SANDBOX_VERSION = "5"
 _HARNESS_DIR = Path(__file__).parent / "harness"
 # Fields that change how jobs are scheduled or reached, never their verdicts.
 _NOT_IN_FINGERPRINT = ("workers", "uid_base", "docker_url")
