@@ -25,8 +25,7 @@ trusted code the program cannot reach:
   and stand-ins for the program's functions, and no code of the program; the program's
   holds the program and a server that answers each call with its result as bytes
   (arithmetic types, strings, vectors, pairs, tuples, optionals, maps, sets, and `std::any`
-  holding a scalar or a string). Every global symbol of the program but the functions the
-  tests call is made local, so a program with a `main` of its own still links.
+  holding a scalar or a string). A `main` of the program's own is renamed, so it still links.
 - Java: the tests run in a JVM that never loads a class of the program: each class of the
   program is a proxy there, whose constructors and methods call the program in a JVM of its
   own (objects the tests make stay there, named by a handle) and get the result back as
@@ -38,12 +37,13 @@ trusted code the program cannot reach:
   `assert`; the program runs as a script in another node process, and its functions are
   proxies that send the arguments and get the result back as plain data.
 - Java and JavaScript drivers cannot make themselves non-dumpable, so in these languages and
-  in C++ the program's process runs in a Landlock domain of its own (`harness/landlock.py`): it cannot read or trace the
-  driver's memory or descriptors, nor (Landlock ABI 6, Linux 6.12) signal it. It starts
-  only once the driver has read every file it needs, and those files are removed first:
-  the program can neither rewrite the tests nor read them. Nothing the program writes is
-  ever loaded by a driver: the Java tests' classes come from a jar the tests' JVM keeps
-  open, and JavaScript tests may `require` only node's own modules. Without Landlock in the kernel,
+  in C++ the program's process runs in a Landlock domain of its own (`harness/landlock.py`):
+  it cannot read or trace the driver's memory or descriptors, nor (Landlock ABI 6, Linux
+  6.12) signal it. It starts only once the driver has read every file it needs (the C++
+  driver's executable and source among them), and those files are removed first: the
+  program can neither rewrite the tests nor read them. Nothing the program writes is ever
+  loaded by a driver: the Java tests' classes come from a jar the tests' JVM keeps open, and
+  JavaScript tests may `require` only node's own modules. Without Landlock in the kernel,
   C++, Java and JavaScript jobs with tests are refused (`SandboxUnavailable`).
 
 After each job the fork server kills every process but the zygote and the driver, removes
@@ -69,7 +69,8 @@ grows with every new trick):
   lying `operator==` or `equals`, macros, its own `main`, `exit`, disabled assertions,
   patched `assert`, `test` or `require` change nothing but the program's process; a program
   that exits, crashes or is killed during a call, or kills or stops the driver, ends the
-  job without a record.
+  job without a record. No program can read its tests (their expected values): they are
+  never in its process, and their files are gone before it starts.
 - Between jobs: programs come from a process that never held another job's data, and
   cannot read the memory of the fork server, zygote or driver (none is dumpable); SysV
   objects are removed and sysctls are read-only. A failure while cleaning up retires the
