@@ -2,9 +2,9 @@
 
 A test program is `[prefix] int main() { ... }`; the prefix (MultiPL-E's `}` closing the
 function under test) goes to the program. Two translation units:
-- `PROGRAM`'s: the call bridge (`cpp_calls.py`), the program (its own `main`, if any,
-  renamed), the prefix and what follows the test's `main`, then a `main` that answers the
-  driver's calls to the functions the tests name;
+- `PROGRAM`'s (`server.cpp`): the call bridge (`cpp_calls.py`), then `program.cpp` (the
+  program, the prefix and what follows the test's `main`; a `main` of the program's own is
+  renamed), then a `main` that answers the driver's calls to the functions the tests name;
 - `DRIVER`'s: the program's and the prefix's `#include <...>` lines, the bridge,
   declarations of the functions the tests call (copied from the program's definitions, if
   made only of type and name characters), each bound to a `Remote` of the same name, and
@@ -31,17 +31,17 @@ from .c_like_source import function_body, masked
 from .cpp_calls import BRIDGE
 
 PROGRAM, DRIVER = "program", "driver"  # the executables
-PROGRAM_SOURCE, DRIVER_SOURCE = "program.cpp", "driver.cpp"
+PROGRAM_SOURCE, SERVER_SOURCE, DRIVER_SOURCE = "program.cpp", "server.cpp", "driver.cpp"
 _MAIN = re.compile(r"^[ \t]*int\s+main\s*\(([^)]*)\)\s*\{", re.MULTILINE)
 _SYSTEM_INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*<([\w./+-]+)>[ \t]*$", re.MULTILINE)
 _USING_STD = re.compile(r"^[ \t]*using\s+namespace\s+std\s*;[ \t]*$", re.MULTILINE)
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\(|;)")
 _DECLARATION_CHARS = re.compile(r"^[\w\s:<>,*&().]+$")  # types and names: no =, quotes, brackets, braces
 _KEYWORDS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "main", "assert", "catch", "int", "auto"})
-_PROGRAM = """\
+_SERVER = """\
 {bridge}
 #define main ledex_program_main
-{program}
+#include "{program}"
 #undef main
 static const ledex::Handler ledex_handlers[] = {{{handlers}nullptr}};
 int main() {{ ledex::serve(ledex_handlers, {count}); }}
@@ -68,7 +68,7 @@ int main(int argc, char **argv) {{ ledex::run_tests(ledex_run_tests, argc, argv)
 
 
 def split(program: str, test_program: str) -> dict[str, str] | None:
-    """The two units (file name -> source), or None when the test program has no
+    """The files of the two units (name -> source), or None when the test program has no
     `int main(...) {...}`."""
     span = function_body(masked(test_program), _MAIN)
     if span is None:
@@ -81,9 +81,9 @@ def split(program: str, test_program: str) -> dict[str, str] | None:
     if _USING_STD.search(masked(program)):
         lines.append("using namespace std;")
     declarations = _declarations(program, called_names(body))
-    program_unit = _PROGRAM.format(
+    server = _SERVER.format(
         bridge=BRIDGE,
-        program=f"{program}\n{prefix}\n{test_program[end + 1 :]}",
+        program=PROGRAM_SOURCE,
         handlers="".join(f"&ledex::invoke<&{name}>, " for name in declarations),
         count=len(declarations),
     )
@@ -101,7 +101,8 @@ def split(program: str, test_program: str) -> dict[str, str] | None:
         arguments="argc, argv" if parameters not in ("", "void") else "",
         body=body,
     )
-    return {PROGRAM_SOURCE: program_unit, DRIVER_SOURCE: driver}
+    program_unit = f"{program}\n{prefix}\n{test_program[end + 1 :]}\n"
+    return {PROGRAM_SOURCE: program_unit, SERVER_SOURCE: server, DRIVER_SOURCE: driver}
 
 
 def called_names(body: str) -> list[str]:
@@ -113,7 +114,7 @@ def called_names(body: str) -> list[str]:
 def compile_command(gxx: str) -> list[str]:
     """Compile and link `PROGRAM` and `DRIVER`."""
     compile = f"{shlex.quote(gxx)} -std=c++17 -O1 -o"
-    return ["/bin/sh", "-c", f"{compile} {PROGRAM} {PROGRAM_SOURCE} && {compile} {DRIVER} {DRIVER_SOURCE}"]
+    return ["/bin/sh", "-c", f"{compile} {PROGRAM} {SERVER_SOURCE} && {compile} {DRIVER} {DRIVER_SOURCE}"]
 
 
 def _declarations(program: str, names: list[str]) -> dict[str, str]:
