@@ -213,12 +213,13 @@ def arrange(workdir: str, tests_classes: frozenset[str]) -> None:
             if name in (TESTS_JAR, PROGRAM_DIR) or name.endswith(".java"):
                 continue
             owner = name.removesuffix(".class").split("$")[0] if name.endswith(".class") else None
-            if owner in _BOTH_SIDES or owner in _TESTS_SIDE or owner in tests_classes:
+            tests_only = owner in _TESTS_SIDE or owner in tests_classes
+            if tests_only or owner in _BOTH_SIDES:
                 tests.write(path, name)
-            if owner not in _TESTS_SIDE and owner not in tests_classes:
-                shutil.move(path, program)
-            else:
+            if tests_only:
                 os.unlink(path)
+            else:
+                shutil.move(path, program)
 
 
 def checked(body: str) -> str:
